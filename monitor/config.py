@@ -23,7 +23,6 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .rules.query import QueryError, parse_query
 
 SOURCE_KINDS = ("feed", "tk")
 ITEM_KINDS = ("artikel", "activiteit", "zaak", "document")
@@ -674,6 +673,10 @@ def _read_rule(reader: _Reader, where: str, node: Node, source_ids: set[str] | N
 
 
 def _parse(reader: _Reader, node: Node, where: str, query: str, allow_pure_not: bool) -> Any:
+    # Imported here so the typed config (HttpConfig, SourceConfig) stays importable without
+    # loading the rule engine, e.g. by the HTTP client.
+    from .rules.query import QueryError, parse_query
+
     try:
         return parse_query(query)
     except QueryError as exc:

@@ -219,8 +219,8 @@ class Store:
             last_changed=changed,
         )
 
-    def record_failure(self, source: str, kind: str, at: str, error: str) -> None:
-        """A fetch of `source` failed; count consecutive failures for the health report."""
+    def record_failure(self, source: str, kind: str, at: str, error: str, new: int = 0, changed: int = 0) -> None:
+        """A fetch of `source` failed (perhaps partly: `new`/`changed` still count); count consecutive failures."""
         failures = int(self.get_state(source).get("consecutive_failures") or 0) + 1
         self.save_state(
             source,
@@ -228,8 +228,8 @@ class Store:
             last_attempt=at,
             last_error=error,
             consecutive_failures=failures,
-            last_new=0,
-            last_changed=0,
+            last_new=new,
+            last_changed=changed,
         )
 
     def health(self, source: str, kind: str, label: str | None = None) -> SourceHealth:

@@ -57,3 +57,27 @@ def to_local(value: str | None) -> datetime | None:
     if not value:
         return None
     return parse_instant(value)
+
+
+_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
+_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def format_nl(value: datetime | date | str | None, with_time: bool = True, with_year: bool = False) -> str:
+    """Short Dutch date as PA staff write it: 'do 3 dec 13:00' (time left out at midnight or on request)."""
+    if value is None or value == "":
+        return "datum onbekend"
+    if isinstance(value, str):
+        value = parse_instant(value)
+    if isinstance(value, datetime):
+        moment = value.astimezone(AMS) if value.tzinfo else value
+        day = moment.date()
+        show_time = with_time and (moment.hour, moment.minute) != (0, 0)
+    else:
+        day, moment, show_time = value, None, False
+    text = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    if with_year:
+        text += f" {day.year}"
+    if show_time and moment is not None:
+        text += f" {moment:%H:%M}"
+    return text

@@ -1,0 +1,132 @@
+"""The shared HTTP client: retries, backoff, size cap, conditional GET, redirects, errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from monitor.config import HttpConfig
+from monitor.sources.http import FetchError, HttpClient, ResponseTooLarge
+
+
+def _get(handler, config: HttpConfig | None = None, **kwargs):
+    async def go():
+        async with HttpClient(config or HttpConfig(retries=2), transport=httpx.MockTransport(handler), backoff=0) as client:
+            response = await client.get("https://feed.example/rss", **kwargs)
+            return response, client.requests
+
+    return asyncio.run(go())
+
+
+def test_retries_server_errors_then_succeeds():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(503 if len(calls) < 3 else 200, content=b"ok")
+
+    response, requests = _get(handler)
+    assert response.status == 200 and response.content == b"ok"
+    assert requests == 3 and response.attempts == 3
+
+
+def test_gives_up_after_retries_with_clear_message():
+    def handler(request):
+        return httpx.Response(500)
+
+    with pytest.raises(FetchError) as info:
+        _get(handler)
+    assert "HTTP 500 Internal Server Error" in str(info.value)
+    assert "after 3 attempts" in str(info.value)
+
+
+def test_client_errors_are_not_retried():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(404)
+
+    with pytest.raises(FetchError, match="HTTP 404 Not Found"):
+        _get(handler)
+    assert len(calls) == 1
+
+
+def test_retry_after_too_long_gives_up_at_once():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(429, headers={"Retry-After": "3600"})
+
+    with pytest.raises(FetchError, match="asks to wait too long"):
+        _get(handler)
+    assert len(calls) == 1
+
+
+def test_timeouts_are_retried_and_reported():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(FetchError, match="timed out"):
+        _get(handler)
+    assert len(calls) == 3
+
+
+def test_connection_errors_name_the_problem():
+    def handler(request):
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    with pytest.raises(FetchError, match="connection failed .*Name or service not known"):
+        _get(handler)
+
+
+def test_oversize_declared_length_is_refused():
+    def handler(request):
+        return httpx.Response(200, headers={"Content-Length": str(50 * 1024 * 1024)}, content=b"")
+
+    with pytest.raises(ResponseTooLarge, match="over the limit"):
+        _get(handler, HttpConfig(max_bytes=1024 * 1024))
+
+
+def test_oversize_stream_without_length_is_cut_off():
+    async def chunks():
+        for _ in range(600):  # ~2.4 MB, no Content-Length: only counting while reading catches it
+            yield b"x" * 4096
+
+    def handler(request):
+        return httpx.Response(200, content=chunks())
+
+    with pytest.raises(ResponseTooLarge):
+        _get(handler, HttpConfig(max_bytes=1024 * 1024, retries=0))
+
+
+def test_conditional_get_sends_validators_and_reports_304():
+    seen = {}
+
+    def handler(request):
+        seen.update(request.headers)
+        return httpx.Response(304)
+
+    response, _ = _get(handler, etag='"abc"', last_modified="Mon, 23 Nov 2026 07:00:00 GMT")
+    assert response.not_modified
+    assert seen["if-none-match"] == '"abc"'
+    assert seen["if-modified-since"] == "Mon, 23 Nov 2026 07:00:00 GMT"
+    assert seen["user-agent"].startswith("monitor/")
+
+
+def test_redirects_are_followed():
+    def handler(request):
+        if request.url.path == "/rss":
+            return httpx.Response(301, headers={"Location": "https://feed.example/new-rss"})
+        return httpx.Response(200, content=b"moved")
+
+    response, requests = _get(handler)
+    assert response.content == b"moved"
+    assert response.url == "https://feed.example/new-rss"
+    assert response.redirected_from == ["https://feed.example/rss"]
