@@ -1,0 +1,135 @@
+"""`monitor run` end to end on a loopback server: fetch, store, match, report; failures isolated."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FEEDS, Route, write_config
+from monitor.cli import main
+
+NOW = "2026-11-23T08:00"
+
+
+def _setup(tmp_path, loopback):
+    loopback.routes["/vakblad.xml"] = Route((FEEDS / "vakpers_wordpress_rss2.xml").read_bytes(), etag='"w1"')
+    loopback.routes["/atom.xml"] = Route((FEEDS / "overheid_atom.xml").read_bytes(), headers={"Content-Type": "application/atom+xml"})
+    loopback.routes["/hostile.xml"] = Route((FEEDS / "hostile_markup.xml").read_bytes())
+    loopback.routes["/kapot.xml"] = Route(b"", status=500)
+    loopback.routes["/geen-feed"] = Route(b"<!DOCTYPE html><html><body>cookies</body></html>", headers={"Content-Type": "text/html"})
+    sources = f"""\
+sources:
+  - id: vakblad
+    kind: feed
+    url: {loopback.url}/vakblad.xml
+    label: vakpers
+  - id: overheid
+    kind: feed
+    url: {loopback.url}/atom.xml
+  - id: hostile
+    kind: feed
+    url: {loopback.url}/hostile.xml
+  - id: kapot
+    kind: feed
+    url: {loopback.url}/kapot.xml
+  - id: geen-feed
+    kind: feed
+    url: {loopback.url}/geen-feed
+http:
+  retries: 0
+"""
+    return write_config(tmp_path / "cfg", sources)
+
+
+def _run_json(config_dir, *extra):
+    out = config_dir / "out.json"
+    code = main(["run", "--config", str(config_dir), "--now", NOW, "--format", "json", "--output", str(out), "-q", *extra])
+    assert code == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_run_json_end_to_end(tmp_path, loopback):
+    config_dir = _setup(tmp_path, loopback)
+    report = _run_json(config_dir)
+    assert report["generated_at"] == "2026-11-23T08:00:00+01:00"
+    assert report["window"] == {"from": "2026-11-23", "to": "2026-12-07", "news_from": "2026-11-16", "news_to": "2026-11-23"}
+    by_title = {item["title"]: item for item in report["items"]}
+    jeugd = by_title["Gemeenten luiden noodklok over tekorten jeugdzorg"]
+    assert jeugd["source"] == "vakblad" and jeugd["kind"] == "artikel"
+    assert jeugd["published_at"] == "2026-11-20T10:15:00+01:00"
+    reasons = {(d["dossier"], d["rule"]) for d in jeugd["dossiers"]}
+    assert ("jeugd", "kern") in reasons
+    assert any("jeugdzorg" in term.lower() for d in jeugd["dossiers"] for term in d["terms"])
+    assert all(d["snippet"] for d in jeugd["dossiers"])
+    assert "Kabinet presenteert plan voor de Participatiewet in balans" in by_title
+    # An article that matches no dossier is not reported.
+    assert "Nieuwe cao voor verpleeghuizen" not in by_title
+    sources = {s["id"]: s for s in report["sources"]}
+    assert sources["vakblad"]["ok"] and sources["vakblad"]["new"] == 3
+    assert not sources["kapot"]["ok"] and "HTTP 500" in sources["kapot"]["last_error"]
+    assert not sources["geen-feed"]["ok"] and "HTML" in sources["geen-feed"]["last_error"]
+    assert report["moments"] == [] or isinstance(report["moments"], list)
+
+
+def test_second_run_duplicates_nothing(tmp_path, loopback):
+    config_dir = _setup(tmp_path, loopback)
+    first = _run_json(config_dir)
+    second = _run_json(config_dir)
+    assert [i["id"] for i in first["items"]] == [i["id"] for i in second["items"]]
+    from monitor.store import Store
+
+    store = Store(config_dir / "monitor.db")
+    assert store.db["changes"].count == 0
+    assert store.count_items() == 3 + 2 + 1
+    # The ETag route answered 304 the second time.
+    etags = [headers.get("If-None-Match") for path, headers in loopback.requests if path == "/vakblad.xml"]
+    assert etags == [None, '"w1"']
+    sources = {s["id"]: s for s in second["sources"]}
+    assert sources["kapot"]["consecutive_failures"] == 2
+
+
+def test_no_fetch_rematches_after_rules_change(tmp_path, loopback):
+    config_dir = _setup(tmp_path, loopback)
+    _run_json(config_dir)
+    requests = len(loopback.requests)
+    rules = (config_dir / "rules.yaml").read_text(encoding="utf-8")
+    (config_dir / "rules.yaml").write_text(rules + "  cao:\n    title: Cao\n    rules:\n      - name: kern\n        query: cao\n", encoding="utf-8")
+    report = _run_json(config_dir, "--no-fetch")
+    assert len(loopback.requests) == requests
+    titles = {i["title"] for i in report["items"]}
+    assert "Nieuwe cao voor verpleeghuizen" in titles
+
+
+def test_text_markdown_html_reports(tmp_path, loopback, capsys):
+    config_dir = _setup(tmp_path, loopback)
+    assert main(["run", "--config", str(config_dir), "--now", NOW, "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "ACTIE NODIG" in text and "BRONNEN" in text and "JEUGDZORG EN JEUGDHULP (jeugd)" in text
+    assert "waarom: dossier jeugd, regel 'kern'" in text
+    assert "✗ kapot" in text
+    assert main(["run", "--config", str(config_dir), "--now", NOW, "--no-fetch", "--format", "markdown", "-q"]) == 0
+    markdown = capsys.readouterr().out
+    assert "## Jeugdzorg en jeugdhulp (`jeugd`)" in markdown and "### In de media" in markdown
+    out = config_dir / "rapport.html"
+    assert main(["run", "--config", str(config_dir), "--now", NOW, "--no-fetch", "--format", "html", "--output", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Actie nodig</h2>" in html and "Jeugdzorg en jeugdhulp" in html
+    assert "<script" not in html.lower() and "onerror" not in html
+
+
+def test_week_window_and_bad_arguments(tmp_path, loopback, capsys):
+    config_dir = _setup(tmp_path, loopback)
+    report = _run_json(config_dir, "--week", "2026-W47", "--no-fetch")
+    assert report["window"]["from"] == "2026-11-16" and report["window"]["to"] == "2026-11-22"
+    assert main(["run", "--config", str(config_dir), "--week", "2026-47"]) == 2
+    assert "use YYYY-Www" in capsys.readouterr().err
+    assert main(["run", "--config", str(config_dir), "--now", "gisteren"]) == 2
+    assert "--now" in capsys.readouterr().err
+    assert main(["run", "--config", str(config_dir), "--source", "onbekend"]) == 2
+
+
+def test_sources_command_lists_health(tmp_path, loopback, capsys):
+    config_dir = _setup(tmp_path, loopback)
+    _run_json(config_dir)
+    assert main(["sources", "--config", str(config_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "vakblad" in out and "ok, laatst" in out and "MISLUKT 1×: HTTP 500" in out
