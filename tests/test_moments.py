@@ -1,0 +1,419 @@
+"""Scenario tests for the moments engine on authored Kamer data (contract shape)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from monitor.moments import (
+    derive_moments,
+    describe_changes,
+    format_moments_markdown,
+    format_moments_text,
+    kinds_for_soort,
+    moment_to_json,
+)
+from monitor.models import Item
+from monitor.store import Store
+from test_moments_data import (
+    SZW,
+    VWS,
+    activity,
+    agendapunt,
+    at,
+    dossier,
+    person,
+    put,
+    rules,
+    zaak,
+    zaak_ref,
+)
+
+JEUGD = dossier("jeugd", "Jeugdzorg en jeugdhulp")
+WMO = dossier("wmo", "Wmo")
+RULES = rules(JEUGD, WMO)
+DECEMBER = (date(2026, 11, 23), date(2026, 12, 31))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "monitor.db")
+    yield s
+    s.close()
+
+
+def cd_jeugd(start="2026-12-10T10:00", **kw) -> Item:
+    return activity("cd-1", "Commissiedebat", "Jeugdbeleid", start, commissie=VWS, **kw)
+
+
+def only(moments, kind):
+    found = [m for m in moments if m.kind == kind]
+    assert len(found) == 1, [(m.kind, m.title) for m in moments]
+    return found[0]
+
+
+# ---------------------------------------------------------------------------- kinds and deadlines
+
+
+def test_brief_for_commissiedebat_thursday_10_december_is_due_thursday_3_december(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER)
+    moment = only(moments, "brief")
+    assert moment.deadline == "2026-12-03"
+    assert moment.status == "gepland"
+    assert moment.dossiers == ["jeugd"]
+    assert moment.title == "Jeugdbeleid"
+    assert moment.event_at == "2026-12-10T10:00:00+01:00"
+    assert [m.kind for m in moments] == ["brief"]  # a commissiedebat asks for no motie
+
+
+@pytest.mark.parametrize(
+    "soort, kind, start, deadline",
+    [
+        # Inbreng schriftelijk overleg: the activity's date is the inbreng deadline; 3 days before.
+        ("Inbreng schriftelijk overleg", "inbreng", "2026-12-10T14:00", "2026-12-07"),
+        ("Inbreng verslag (wetsvoorstel)", "inbreng", "2026-12-10T14:00", "2026-12-07"),
+        ("Inbreng feitelijke vragen", "inbreng", "2026-12-10T14:00", "2026-12-07"),
+        ("Procedurevergadering", "agendering", "2026-12-10T13:00", "2026-12-08"),
+        ("Rondetafelgesprek", "positionpaper", "2026-12-10T10:00", "2026-12-01"),
+        ("Hoorzitting", "positionpaper", "2026-12-10T10:00", "2026-12-01"),
+        ("Plenair debat (tweeminutendebat)", "motie", "2026-12-10T15:00", "2026-12-08"),
+        ("Stemmingen", "stemming", "2026-12-15T15:00", "2026-12-14"),
+        ("Wetgevingsoverleg", "brief", "2026-12-10T10:00", "2026-12-03"),
+        ("Notaoverleg", "brief", "2026-12-10T10:00", "2026-12-03"),
+    ],
+)
+def test_each_meeting_kind_has_its_default_deadline(store, soort, kind, start, deadline):
+    put(store, activity("a-1", soort, "Jeugdzorg", start, commissie=VWS), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER)
+    assert [(m.kind, m.deadline) for m in moments] == [(kind, deadline)]
+
+
+def test_plenary_debate_asks_for_brief_and_motie(store):
+    put(store, activity("pd-1", "Plenair debat (debat)", "Debat over de jeugdzorg", "2026-12-10T15:00"), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER)
+    assert [(m.kind, m.deadline) for m in moments] == [("brief", "2026-12-03"), ("motie", "2026-12-08")]
+    assert moments[0].id != moments[1].id
+
+
+def test_deadline_across_the_christmas_holidays(store):
+    # Tuesday 5 Jan 2027: 5 working days back skips 1 Jan, the weekends and lands on 28 Dec.
+    put(store, cd_jeugd("2027-01-05T10:00"), ["jeugd"])
+    # Tuesday 29 Dec 2026, tweeminutendebat (motie, 2): 28 Dec, then 25/26 Dec and the weekend -> 24 Dec.
+    put(store, activity("tmd-1", "Plenair debat (tweeminutendebat)", "Tweeminutendebat Jeugd", "2026-12-29T15:00"), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-12-01T09:00"), (date(2026, 12, 1), date(2027, 1, 31)))
+    assert [(m.kind, m.deadline) for m in moments] == [("motie", "2026-12-24"), ("brief", "2026-12-28")]
+
+
+def test_per_dossier_lead_times_and_the_longest_wins_for_a_shared_meeting(store):
+    config = rules(dossier("jeugd", "Jeugd", lead={"brief": 7}), dossier("wmo", "Wmo"))
+    put(store, cd_jeugd(), ["wmo"])
+    assert only(derive_moments(store, config, at("2026-11-25T09:00"), DECEMBER), "brief").deadline == "2026-12-03"
+    put(store, cd_jeugd(), ["jeugd", "wmo"])
+    moment = only(derive_moments(store, config, at("2026-11-25T09:00"), DECEMBER), "brief")
+    assert moment.deadline == "2026-12-01"  # 7 working days before Thu 10 Dec
+    assert moment.dossiers == ["jeugd", "wmo"]
+
+
+def test_unknown_or_non_lobby_soort_yields_nothing(store):
+    put(store, activity("w-1", "Werkbezoek", "Werkbezoek jeugdzorginstelling", "2026-12-10T10:00"), ["jeugd"])
+    put(store, activity("x-1", "Iets nieuws dat de Kamer verzon", "Jeugdzorg", "2026-12-10T10:00"), ["jeugd"])
+    assert derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER) == []
+
+
+def test_kinds_for_soort_is_tolerant():
+    assert kinds_for_soort("  commissiedebat ") == ("brief",)
+    assert kinds_for_soort("Plenair debat (wetgeving)") == ("brief", "motie")
+    assert kinds_for_soort("Plenair debat (dertigledendebat)") == ("brief", "motie")
+    assert kinds_for_soort(None) == ()
+    assert kinds_for_soort("Technische briefing") == ()
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+def test_meeting_matches_only_through_a_letter_on_its_agenda(store):
+    letter = zaak("z-brief", "Brief regering", "Voortgangsbrief Hervormingsagenda Jeugd", "2026-11-20", nummer="2026Z20001")
+    put(store, letter, ["jeugd"])
+    meeting = activity(
+        "pv-1",
+        "Procedurevergadering",
+        "Procedurevergadering VWS",
+        "2026-12-09T13:00",
+        commissie=VWS,
+        agendapunten=[
+            agendapunt("ap-1", "Mededelingen"),
+            agendapunt("ap-2", "Brief regering - Voortgangsbrief Hervormingsagenda", [zaak_ref("z-brief", "2026Z20001", "Brief regering", letter.title)]),
+        ],
+    )
+    put(store, meeting, [])  # the meeting's own text matched no dossier
+    moments = derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER)
+    moment = next(m for m in moments if m.kind == "agendering")
+    assert moment.dossiers == ["jeugd"]
+    assert moment.deadline == "2026-12-07"
+    assert moment.triggers == ["Brief regering - Voortgangsbrief Hervormingsagenda (2026Z20001)"]
+    assert moment.activity["soort"] == "Procedurevergadering"
+
+
+def test_meeting_matches_through_a_zaak_that_names_it(store):
+    # The zaak lists the activity (and agendapunt) it is on; the activity's own data does not.
+    put(store, zaak("z-m", "Motie", "Jeugdzorg", "2026-12-03", nummer="2026Z21000", activiteit_ids=["st-1"], agendapunt_ids=["ap-9"]), ["jeugd"])
+    put(store, activity("st-1", "Stemmingen", "Stemmingen", "2026-12-15T15:00", agendapunten=[agendapunt("ap-9", "Moties ingediend bij het tweeminutendebat Jeugd")]), [])
+    moment = only(derive_moments(store, RULES, at("2026-12-04T09:00"), DECEMBER), "stemming")
+    assert moment.deadline == "2026-12-14"
+    assert moment.triggers == ["Moties ingediend bij het tweeminutendebat Jeugd (2026Z21000)"]
+
+
+def test_meeting_matches_through_a_document_on_its_agenda(store):
+    document = Item(
+        source="tk", external_id="document/d-1", kind="document", title="Kamerbrief over jeugdhulp",
+        data={"id": "d-1", "documentnummer": "2026D40000", "soort": "Brief regering", "titel": "Kamerbrief over jeugdhulp", "zaak_ids": []},
+    )
+    put(store, document, ["jeugd"])
+    meeting = cd_jeugd(agendapunten=[agendapunt("ap-1", "Kamerbrief jeugdhulp", documenten=[{"id": "d-1", "documentnummer": "2026D40000", "soort": "Brief regering", "titel": "Kamerbrief over jeugdhulp", "kamerstukdossier": "31839"}])])
+    put(store, meeting, [])
+    moment = only(derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER), "brief")
+    assert moment.triggers == ["Kamerbrief jeugdhulp (2026D40000)"]
+
+
+def test_unrelated_meeting_yields_no_moment(store):
+    put(store, zaak("z-brief", "Brief regering", "Voortgangsbrief jeugd", "2026-11-20"), ["jeugd"])
+    put(
+        store,
+        activity("cd-x", "Commissiedebat", "Pensioenen", "2026-12-10T10:00", commissie=SZW,
+                 agendapunten=[agendapunt("ap-x", "Brief over de pensioentransitie", [zaak_ref("z-p", "2026Z1", "Brief regering", "Pensioenen")])]),
+        [],
+    )
+    assert derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER) == []
+
+
+def test_matches_of_dossiers_no_longer_in_the_rules_are_ignored(store):
+    put(store, cd_jeugd(), ["oud-dossier"])
+    assert derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER) == []
+
+
+# ---------------------------------------------------------------------------- status over time
+
+
+@pytest.mark.parametrize(
+    "now, status",
+    [
+        ("2026-11-30T09:00", "gepland"),
+        ("2026-12-03T17:30", "gepland"),  # the deadline day itself is still in time
+        ("2026-12-04T08:00", "te laat"),
+        ("2026-12-10T09:59", "te laat"),  # a late briefing beats none
+        ("2026-12-10T10:00", "voorbij"),
+        ("2026-12-11T08:00", "voorbij"),
+    ],
+)
+def test_now_before_and_after_the_deadline(store, now, status):
+    put(store, cd_jeugd(), ["jeugd"])
+    assert only(derive_moments(store, RULES, at(now), DECEMBER), "brief").status == status
+
+
+def test_move_follows_the_meeting_and_shows_the_change(store):
+    put(store, cd_jeugd("2026-12-03T13:00"), ["jeugd"], seen_at="2026-11-20T08:00:00+01:00")
+    before = only(derive_moments(store, RULES, at("2026-11-23T09:00"), DECEMBER), "brief")
+    assert before.deadline == "2026-11-26"
+    moved = cd_jeugd("2026-12-17T13:00")
+    assert store.upsert_item(moved, "2026-11-24T08:00:00+01:00") == "changed"
+    after = only(derive_moments(store, RULES, at("2026-11-24T09:00"), DECEMBER), "brief")
+    assert after.id == before.id
+    assert after.deadline == "2026-12-10"
+    assert after.status == "verplaatst"
+    assert "verplaatst van do 3 dec 13:00 naar do 17 dec 13:00" in describe_changes(after.changes)
+    assert {c.field for c in after.changes} >= {"datum", "aanvangstijd"}
+    text = format_moments_text([after])
+    assert "verplaatst van do 3 dec 13:00 naar do 17 dec 13:00" in text
+
+
+def test_cancellation_stops_asking_for_action(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    store.upsert_item(cd_jeugd(status="Geannuleerd"), "2026-11-26T08:00:00+01:00")
+    moment = only(derive_moments(store, RULES, at("2026-11-27T09:00"), DECEMBER), "brief")
+    assert moment.status == "geannuleerd"
+    assert moment.woordvoerders == []
+    assert "geannuleerd" in describe_changes(moment.changes)
+    text = format_moments_text([moment])
+    assert "Vervallen of voorbij" in text and "geannuleerd" in text
+    assert "Woordvoerders briefen vóór" not in text
+
+
+def test_vervallen_and_deleted_meetings_are_cancelled(store):
+    put(store, cd_jeugd(status="Vervallen"), ["jeugd"])
+    put(store, activity("cd-2", "Commissiedebat", "Jeugdbescherming", "2026-12-11T10:00", commissie=VWS), ["jeugd"])
+    store.mark_deleted("tk:activiteit/cd-2", "2026-11-26T08:00:00+01:00")
+    moments = derive_moments(store, RULES, at("2026-11-27T09:00"), DECEMBER)
+    assert [m.status for m in moments] == ["geannuleerd", "geannuleerd"]
+    deleted = next(m for m in moments if m.title == "Jeugdbescherming")
+    assert "van de Kameragenda verwijderd" in describe_changes(deleted.changes)
+
+
+def test_recreated_meeting_stays_one_moment(store):
+    agenda = [agendapunt("ap-1", "Voortgangsbrief jeugd", [zaak_ref("z-b", "2026Z3", "Brief regering", "Jeugd")])]
+    put(store, zaak("z-b", "Brief regering", "Voortgangsbrief jeugdzorg", "2026-11-10"), ["jeugd"])
+    put(store, cd_jeugd("2026-12-03T13:00", agendapunten=agenda), [], seen_at="2026-11-20T08:00:00+01:00")
+    first = only(derive_moments(store, RULES, at("2026-11-23T09:00"), DECEMBER), "brief")
+    # The Kamer marks the old activity Verplaatst and creates a new one pointing back to it,
+    # at first without agenda.
+    store.upsert_item(cd_jeugd("2026-12-03T13:00", agendapunten=agenda, status="Verplaatst"), "2026-11-24T08:00:00+01:00")
+    put(store, activity("cd-new", "Commissiedebat", "Jeugdbeleid", "2026-12-17T13:00", commissie=VWS, vervangen_vanuit="cd-1"), [], seen_at="2026-11-24T08:00:00+01:00")
+    moments = derive_moments(store, RULES, at("2026-11-24T09:00"), DECEMBER)
+    assert len(moments) == 1
+    moment = moments[0]
+    assert moment.id == first.id
+    assert moment.item_id == "tk:activiteit/cd-new"
+    assert moment.activity["id"] == "cd-new"
+    assert moment.deadline == "2026-12-10"
+    assert moment.status == "verplaatst"
+    assert moment.dossiers == ["jeugd"]  # kept from the old activity's agenda
+    assert describe_changes(moment.changes) == ["verplaatst van do 3 dec 13:00 naar do 17 dec 13:00"]
+
+
+def test_moved_without_new_date_yet_has_no_deadline(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    store.upsert_item(cd_jeugd(status="Verplaatst"), "2026-11-26T08:00:00+01:00")
+    moment = only(derive_moments(store, RULES, at("2026-12-07T09:00"), DECEMBER), "brief")
+    assert moment.status == "verplaatst"
+    assert moment.deadline is None
+    assert "nieuwe datum nog niet bekend" in format_moments_text([moment])
+
+
+def test_agenda_change_is_news(store):
+    put(store, cd_jeugd(agendapunten=[agendapunt("ap-1", "Jeugdzorg algemeen")]), ["jeugd"])
+    store.upsert_item(cd_jeugd(agendapunten=[agendapunt("ap-1", "Jeugdzorg algemeen"), agendapunt("ap-2", "Brief over wachtlijsten")]), "2026-11-26T08:00:00+01:00")
+    moment = only(derive_moments(store, RULES, at("2026-11-27T09:00"), DECEMBER), "brief")
+    assert moment.status == "gepland"  # a new agendapunt is not a move
+    assert describe_changes(moment.changes) == ["nieuw agendapunt: Brief over wachtlijsten"]
+
+
+def test_since_limits_the_changes_shown(store):
+    put(store, cd_jeugd("2026-12-03T13:00"), ["jeugd"])
+    store.upsert_item(cd_jeugd("2026-12-17T13:00"), "2026-11-24T08:00:00+01:00")
+    moment = only(derive_moments(store, RULES, at("2026-11-26T09:00"), DECEMBER, since="2026-11-25T00:00:00+01:00"), "brief")
+    assert moment.changes == []
+    assert moment.status == "verplaatst"  # the status still knows the history
+
+
+def test_moment_ids_are_stable_across_runs_and_other_data(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    first = [m.id for m in derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER)]
+    put(store, activity("cd-2", "Commissiedebat", "Wmo", "2026-12-11T10:00", commissie=VWS), ["wmo"])
+    again = derive_moments(store, RULES, at("2026-12-05T09:00"), DECEMBER)
+    assert first[0] in [m.id for m in again]
+    assert len({m.id for m in again}) == 2
+
+
+# ---------------------------------------------------------------------------- window
+
+
+def test_window_takes_meetings_whose_deadline_or_meeting_falls_inside(store):
+    put(store, cd_jeugd(), ["jeugd"])  # deadline 3 Dec, meeting 10 Dec
+    week_49 = (date(2026, 11, 30), date(2026, 12, 6))
+    week_50 = (date(2026, 12, 7), date(2026, 12, 13))
+    week_52 = (date(2026, 12, 21), date(2026, 12, 27))
+    now = at("2026-11-30T09:00")
+    assert len(derive_moments(store, RULES, now, week_49)) == 1  # the deadline is this week
+    assert len(derive_moments(store, RULES, now, week_50)) == 1  # the meeting is this week
+    assert derive_moments(store, RULES, now, week_52) == []
+
+
+def test_default_window_is_around_now(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    assert len(derive_moments(store, RULES, at("2026-11-30T09:00"), None)) == 1
+    assert derive_moments(store, RULES, at("2027-03-01T09:00"), None) == []
+
+
+# ---------------------------------------------------------------------------- reactie
+
+
+def test_reactie_for_new_letters_moties_bills_and_press(store):
+    put(store, zaak("z-1", "Brief regering", "Voortgangsbrief jeugdzorg", "2026-11-27"), ["jeugd"])
+    put(store, zaak("z-2", "Motie", "Jeugdzorg", "2026-11-26", onderwerp="Motie van het lid Jansen over wachtlijsten in de jeugdzorg"), ["jeugd"])
+    put(store, zaak("z-3", "Wetgeving", "Wet reikwijdte jeugdzorg", "2026-11-25"), ["jeugd"])
+    put(store, zaak("z-4", "Schriftelijke vragen", "Vragen over jeugdzorg", "2026-11-26"), ["jeugd"])
+    put(store, zaak("z-5", "Brief regering", "Oude brief over jeugdzorg", "2026-10-01"), ["jeugd"])
+    put(store, zaak("z-6", "Brief regering", "Brief die nog moet komen", "2026-12-05"), ["jeugd"])
+    article = Item(source="bb", external_id="https://bb.example/a1", kind="artikel", title="Gemeenten slaan alarm over jeugdzorg",
+                   url="https://bb.example/a1", published_at="2026-11-28T07:00:00+01:00")
+    put(store, article, ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-30T09:00"), (date(2026, 11, 23), date(2026, 12, 13)))
+    reacties = [m for m in moments if m.kind == "reactie"]
+    titles = sorted(m.title for m in reacties)
+    assert titles == [
+        "Brief regering: Voortgangsbrief jeugdzorg",
+        "Gemeenten slaan alarm over jeugdzorg",
+        "Motie: Motie van het lid Jansen over wachtlijsten in de jeugdzorg",
+        "Wetgeving: Wet reikwijdte jeugdzorg",
+    ]
+    for moment in reacties:
+        assert moment.deadline is None and moment.status == "gepland"
+        assert moment.triggers  # the match explains itself
+    press = next(m for m in reacties if m.item_id == article.id)
+    assert moment_to_json(press)["activity"]["url"] == "https://bb.example/a1"
+
+
+# ---------------------------------------------------------------------------- output
+
+
+def test_json_has_exactly_the_issue_shape(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    data = moment_to_json(only(derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER), "brief"))
+    assert list(data) == ["id", "kind", "dossiers", "title", "event_at", "deadline", "status", "activity", "woordvoerders", "changes"]
+    assert list(data["activity"]) == ["id", "nummer", "soort", "onderwerp", "commissie", "url"]
+    assert data["kind"] == "brief" and data["deadline"] == "2026-12-03" and data["status"] == "gepland"
+    assert data["activity"]["soort"] == "Commissiedebat"
+    assert data["activity"]["url"].startswith("https://www.tweedekamer.nl/")
+
+
+def test_brief_lists_woordvoerders_and_text_shows_everything(store):
+    put(store, zaak("z-m1", "Motie", "Jeugdzorg", "2026-06-01", indieners=[person("p-1", "A. Jansen", "GL-PvdA", "Indiener")], commissie=VWS), ["jeugd"])
+    put(
+        store,
+        cd_jeugd(
+            agendapunten=[agendapunt("ap-1", "Voortgangsbrief Hervormingsagenda Jeugd", [zaak_ref("z-b", "2026Z20001", "Brief regering", "Hervormingsagenda")])],
+            deelnemers=[person("p-2", "B. de Vries", "VVD", "Deelnemer")],
+        ),
+        [],
+    )
+    put(store, zaak("z-b", "Brief regering", "Hervormingsagenda Jeugd", "2026-10-01"), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER)
+    moment = only(moments, "brief")
+    assert [w.naam for w in moment.woordvoerders] == ["A. Jansen", "B. de Vries"]
+    text = format_moments_text(moments, {"jeugd": "Jeugdzorg en jeugdhulp"})
+    assert "Woordvoerders briefen vóór do 3 dec [Jeugdzorg en jeugdhulp]" in text
+    assert "Commissiedebat Jeugdbeleid · commissie VWS · do 10 dec 10:00 2026" in text
+    assert "Agendapunten: Voortgangsbrief Hervormingsagenda Jeugd (2026Z20001)" in text
+    assert "A. Jansen (GL-PvdA): 1 motie over jeugdzorg" in text
+    assert "https://www.tweedekamer.nl/" in text
+    markdown = format_moments_markdown(moments)
+    assert "**Woordvoerders briefen**" in markdown
+    assert "](https://www.tweedekamer.nl/" in markdown
+    assert "A. Jansen (GL-PvdA)" in markdown
+
+
+def test_late_moment_says_so(store):
+    put(store, cd_jeugd(), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-12-07T09:00"), DECEMBER)
+    assert "TE LAAT — deadline was do 3 dec" in format_moments_text(moments)
+
+
+def test_moments_are_ordered_by_deadline(store):
+    put(store, activity("rtg", "Rondetafelgesprek", "Jeugdzorg", "2026-12-16T10:00"), ["jeugd"])  # deadline 7 Dec
+    put(store, cd_jeugd(), ["jeugd"])  # 3 Dec
+    put(store, activity("st", "Stemmingen", "Stemmingen", "2026-12-08T15:00"), ["jeugd"])  # 7 Dec
+    put(store, zaak("z-1", "Brief regering", "Brief jeugdzorg", "2026-11-27"), ["jeugd"])
+    moments = derive_moments(store, RULES, at("2026-11-30T09:00"), DECEMBER)
+    assert [(m.kind, m.deadline) for m in moments] == [
+        ("brief", "2026-12-03"),
+        ("stemming", "2026-12-07"),  # same deadline: the sooner meeting first
+        ("positionpaper", "2026-12-07"),
+        ("reactie", None),
+    ]
+
+
+def test_empty_store_gives_no_moments_and_empty_text(store):
+    assert derive_moments(store, RULES, at("2026-11-30T09:00"), None) == []
+    assert format_moments_text([]) == ""
+    assert format_moments_markdown([]) == ""
