@@ -1,0 +1,7 @@
+"""Deliver: the daily digest by email (with an outbox), the lobbykalender (.ics) and its server.
+
+- `digest`: build the digest per recipient, store it in the outbox, send it exactly once.
+- `outbox`: the outbox, coverage and audit tables (`ensure_schema`).
+- `mail`: SMTP connection and the MIME message.
+- `calendar`: iCalendar export with stable UIDs, SEQUENCE and STATUS:CANCELLED; a loopback server.
+"""

@@ -1,0 +1,113 @@
+"""The MIME message and the SMTP connection.
+
+The password is read from the environment variable named by `smtp.password_env` at connect time
+and is never stored, logged or put in an exception message.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..config import EmailConfig, SmtpConfig
+
+
+class MailError(Exception):
+    """Sending is impossible as configured (missing password, no SMTP host); shown to users as is."""
+
+
+class SmtpLike(Protocol):
+    """The part of smtplib.SMTP we use (lets tests pass a wrapper)."""
+
+    def sendmail(self, from_addr: str, to_addrs: list[str], msg: bytes) -> dict: ...
+
+    def quit(self) -> object: ...
+
+
+def build_message(
+    email: EmailConfig,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    now: datetime,
+) -> EmailMessage:
+    """A multipart/alternative message (plain text first, HTML second) with the list headers.
+
+    Both parts are quoted-printable so the stored message is plain ASCII and needs no 8BITMIME.
+    """
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = email.sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    domain = email.sender.rpartition("@")[2] or "monitor.invalid"
+    message["Message-ID"] = make_msgid(idstring="digest", domain=domain)
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
+    unsubscribe = email.unsubscribe or email.reply_to or email.sender
+    message["List-Unsubscribe"] = f"<mailto:{unsubscribe}?subject=afmelden>"
+    message["List-Id"] = f"Lobbymonitor <digest.{domain}>"
+    # Tells auto-responders ("out of office") not to answer a machine.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def sender_address(email: EmailConfig) -> str:
+    """The bare envelope sender address (From may carry a display name)."""
+    try:
+        return Address(addr_spec=email.sender).addr_spec
+    except (ValueError, IndexError):
+        return email.sender
+
+
+def connect(smtp: SmtpConfig) -> smtplib.SMTP:
+    """Open an authenticated SMTP connection as configured (starttls, ssl or none)."""
+    if not smtp.host:
+        raise MailError("no SMTP server configured: set email.smtp.host in sources.yaml")
+    password = None
+    if smtp.username:
+        name = smtp.password_env or "MONITOR_SMTP_PASSWORD"
+        password = os.environ.get(name)
+        if not password:
+            raise MailError(f"the SMTP password is missing: set the environment variable {name}")
+    context = ssl.create_default_context()
+    if smtp.security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        if smtp.security == "starttls":
+            client.starttls(context=context)
+    if smtp.username and password:
+        try:
+            client.login(smtp.username, password)
+        except smtplib.SMTPException as exc:
+            client.close()
+            # The server's reply, never the password.
+            raise MailError(f"SMTP login as {smtp.username} failed: {describe_error(exc)}") from None
+    return client
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line description of an SMTP/network error for logs and the outbox."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {reply}".strip()
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = []
+        for address, (code, reply) in exc.recipients.items():
+            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+            parts.append(f"{address}: {code} {text}")
+        return "recipient refused: " + "; ".join(parts)
+    return f"{type(exc).__name__}: {exc}".strip()

@@ -1,0 +1,119 @@
+"""The outbox and its bookkeeping tables: what was prepared, covered, sent, and why.
+
+Exactly-once delivery rests on one rule: a digest is written to `digest_outbox` (status
+`pending`) in the same transaction that records which items it covers for that recipient, and it
+is marked `sent` only after the SMTP server accepted it. A crash before that leaves it pending,
+so the next run retries it; the coverage rows mean no later digest repeats its items.
+
+Tables (all created by `ensure_schema`, idempotent):
+
+- `digest_outbox`: one row per prepared message (full RFC 5322 text kept for retries).
+- `digest_recipients`: per recipient, when they started receiving digests and the change-log cursor.
+- `digest_covered`: per recipient, the keys (items, moments, changes) a digest has covered.
+- `digest_audit`: per message, each line with its section, dossier and reason (what went to whom, why).
+- `digest_events`: queued/sent/failed events per message, with the SMTP error if any.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the outbox tables if they do not exist yet (idempotent)."""
+    names = set(db.table_names())
+    if "digest_outbox" not in names:
+        db["digest_outbox"].create(
+            {
+                "id": str,
+                "recipient": str,
+                "subject": str,
+                "message_id": str,
+                "created_at": str,
+                "status": str,
+                "attempts": int,
+                "last_attempt": str,
+                "last_error": str,
+                "sent_at": str,
+                "empty": int,
+                "message": str,
+            },
+            pk="id",
+        )
+        db["digest_outbox"].create_index(["status", "created_at"])
+        db["digest_outbox"].create_index(["recipient"])
+    if "digest_recipients" not in names:
+        db["digest_recipients"].create(
+            {"recipient": str, "first_at": str, "change_cursor": int, "last_digest_at": str},
+            pk="recipient",
+        )
+    if "digest_covered" not in names:
+        db["digest_covered"].create(
+            {"recipient": str, "key": str, "outbox_id": str, "at": str},
+            pk=("recipient", "key"),
+        )
+    if "digest_audit" not in names:
+        db["digest_audit"].create(
+            {
+                "id": int,
+                "outbox_id": str,
+                "recipient": str,
+                "at": str,
+                "section": str,
+                "dossier": str,
+                "ref": str,
+                "title": str,
+                "reason": str,
+            },
+            pk="id",
+        )
+        db["digest_audit"].create_index(["outbox_id"])
+        db["digest_audit"].create_index(["recipient", "at"])
+    if "digest_events" not in names:
+        db["digest_events"].create(
+            {"id": int, "outbox_id": str, "at": str, "event": str, "detail": str},
+            pk="id",
+        )
+        db["digest_events"].create_index(["outbox_id"])
+
+
+def recipient_state(db: sqlite_utils.Database, recipient: str) -> dict[str, Any] | None:
+    """The stored state of a recipient (first digest time, change cursor), or None."""
+    rows = list(db.query("SELECT * FROM digest_recipients WHERE recipient = ?", [recipient]))
+    return rows[0] if rows else None
+
+
+def covered_keys(db: sqlite_utils.Database, recipient: str, keys: list[str]) -> set[str]:
+    """Which of `keys` an earlier digest already covered for this recipient."""
+    found: set[str] = set()
+    # Chunked: SQLite limits the number of bound parameters.
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        sql = f"SELECT key FROM digest_covered WHERE recipient = ? AND key IN ({', '.join('?' for _ in chunk)})"
+        found.update(r["key"] for r in db.query(sql, [recipient, *chunk]))
+    return found
+
+
+def pending(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Messages waiting to be sent, oldest first."""
+    return list(db.query("SELECT * FROM digest_outbox WHERE status = ? ORDER BY created_at, id", [PENDING]))
+
+
+def log_event(db: sqlite_utils.Database, outbox_id: str, at: str, event: str, detail: str | None = None) -> None:
+    """Append an event (queued, sent, failed, gave up) to a message's history."""
+    db["digest_events"].insert({"outbox_id": outbox_id, "at": at, "event": event, "detail": detail})
+
+
+def sent_to(db: sqlite_utils.Database, recipient: str) -> list[dict[str, Any]]:
+    """The audit of what was sent to a recipient and why: one row per digest line, newest first."""
+    sql = """
+        SELECT o.sent_at, o.subject, a.section, a.dossier, a.ref, a.title, a.reason
+        FROM digest_audit a JOIN digest_outbox o ON o.id = a.outbox_id
+        WHERE a.recipient = ? AND o.status = ?
+        ORDER BY o.sent_at DESC, a.id
+    """
+    return list(db.query(sql, [recipient, SENT]))
