@@ -331,6 +331,13 @@ def _meeting_date(activity: Item) -> date | None:
         return None
 
 
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def _meeting_start(activity: Item) -> str | None:
     """The meeting's start as stored (ISO), falling back to its date."""
     return activity.data.get("aanvangstijd") or activity.event_at or activity.data.get("datum")
@@ -436,12 +443,16 @@ def _meeting_moments(
         or awaiting_new_date
         or any(c.field in ("datum", "aanvangstijd") for c in history if c.item_id == current.id)
     )
+    previous_days = {d for d in map(_meeting_date, chain.members) if d and d != meeting_day}
+    previous_days |= {d for d in (_day(c.old) for c in history if c.field == "datum") if d and d != meeting_day}
     out: list[Moment] = []
     for kind in kinds:
         lead = max(_lead_time(rules_config, d, kind) for d in dossiers)
         deadline = subtract_workdays(meeting_day, lead) if meeting_day and not awaiting_new_date else None
         first = deadline or known_day
-        if first > end or known_day < start:
+        in_window = first <= end and known_day >= start
+        # A meeting moved out of the window is still news in it: "verplaatst van ... naar ...".
+        if not in_window and not any(start <= d <= end for d in previous_days):
             continue
         if deleted or status in CANCELLED:
             state = "geannuleerd"
@@ -499,7 +510,7 @@ def _activity_json(activity: Item) -> dict[str, Any]:
         "nummer": data.get("nummer"),
         "soort": data.get("soort"),
         "onderwerp": _meeting_title(activity),
-        "commissie": data.get("commissie"),
+        "commissie": _commissie_name(data.get("commissie")),
         "url": activity.url,
     }
 
@@ -587,7 +598,7 @@ def _reactie_json(item: Item) -> dict[str, Any]:
         "nummer": data.get("nummer"),
         "soort": data.get("soort") or ("Artikel" if item.kind == KIND_ARTICLE else None),
         "onderwerp": data.get("onderwerp") or item.title,
-        "commissie": data.get("commissie"),
+        "commissie": _commissie_name(data.get("commissie")),
         "url": item.url,
     }
 
@@ -692,11 +703,11 @@ def describe_changes(changes: list[Change]) -> list[str]:
     return lines
 
 
-def _when(value: str | None, with_time: bool) -> str:
+def _when(value: str | None, with_time: bool, with_year: bool = False) -> str:
     if not value:
         return "datum onbekend"
     try:
-        return format_nl(value, with_time=with_time)
+        return format_nl(value, with_time=with_time, with_year=with_year)
     except ValueError:
         return value
 
@@ -728,14 +739,17 @@ def _meeting_line(moment: Moment) -> str:
     activity = moment.activity or {}
     soort = str(activity.get("soort") or "")
     onderwerp = str(activity.get("onderwerp") or moment.title)
-    what = onderwerp if onderwerp.lower().startswith(soort.lower()) else f"{soort} {onderwerp}".strip()
+    what = f"{soort} {onderwerp}".strip()
+    first = onderwerp.split()[0].lower() if onderwerp.split() else ""
+    if onderwerp.lower().startswith(soort.lower()) or (len(first) >= 6 and first in soort.lower()):
+        what = onderwerp  # "Procedurevergadering VWS", "Tweeminutendebat Wmo" say it already
     if moment.kind == "reactie":
         return what
     parts = [what]
     commissie = _commissie_name(activity.get("commissie"))
     if commissie:
         parts.append(f"commissie {commissie}")
-    parts.append(_when(moment.event_at, True) + (f" {moment.event_at[:4]}" if moment.event_at else ""))
+    parts.append(_when(moment.event_at, True, with_year=True))
     return " · ".join(parts)
 
 
@@ -842,6 +856,32 @@ def format_moments_markdown(moments: list[Moment], titles: dict[str, str] | None
         for moment in rest:
             out.append(f"- ~~{_md(KIND_LABELS.get(moment.kind, moment.kind))}: {_md(_meeting_line(moment))}~~ — {moment.status} · {_md(_dossier_names(moment, titles))}")
     return "\n".join(line.rstrip() if not line.endswith("  ") else line for line in out).rstrip() + "\n"
+
+
+def moment_view(moment: Moment, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """The moment as ready-made Dutch strings, for templates (HTML report, digest, calendar).
+
+    Keys: id, kind, label ("Woordvoerders briefen"), status, deadline (ISO or None), when
+    ("vóór do 3 dec", "TE LAAT — deadline was do 3 dec; nu alsnog"), dossiers (titles), meeting
+    ("Commissiedebat Jeugdbeleid · commissie VWS · do 10 dec 10:00 2026"), url, triggers,
+    woordvoerders (["A. Jansen (GL-PvdA): 3 moties over jeugdzorg", ...]), changes (Dutch lines),
+    active (False when cancelled or past).
+    """
+    return {
+        "id": moment.id,
+        "kind": moment.kind,
+        "label": KIND_LABELS.get(moment.kind, moment.kind),
+        "status": moment.status,
+        "deadline": moment.deadline,
+        "when": _deadline_phrase(moment),
+        "dossiers": [(titles or {}).get(d, d) for d in moment.dossiers],
+        "meeting": _meeting_line(moment),
+        "url": (moment.activity or {}).get("url"),
+        "triggers": list(moment.triggers),
+        "woordvoerders": [_person(p) for p in moment.woordvoerders],
+        "changes": describe_changes(moment.changes),
+        "active": moment.status not in ("geannuleerd", "voorbij"),
+    }
 
 
 def dossier_titles(rules_config: RulesConfig) -> dict[str, str]:

@@ -371,6 +371,11 @@ def group_by_fractie(people: list[Woordvoerder]) -> list[tuple[str, list[Woordvo
     return list(groups.items())
 
 
+def woordvoerder_to_json(person: Woordvoerder) -> dict[str, Any]:
+    """One woordvoerder for JSON output: naam, fractie, reden (plus persoon_id and score)."""
+    return {"naam": person.naam, "fractie": person.fractie, "reden": person.reden, "persoon_id": person.persoon_id, "score": None if person.score == float("inf") else round(person.score, 2)}
+
+
 def format_woordvoerders_text(people: list[Woordvoerder], title: str | None = None) -> str:
     """What `monitor woordvoerders DOSSIER` prints: per fractie, each person with the reason."""
     lines: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from monitor.moments import (
     format_moments_text,
     kinds_for_soort,
     moment_to_json,
+    moment_view,
 )
 from monitor.models import Item
 from monitor.store import Store
@@ -319,6 +321,18 @@ def test_window_takes_meetings_whose_deadline_or_meeting_falls_inside(store):
     assert derive_moments(store, RULES, now, week_52) == []
 
 
+def test_meeting_moved_out_of_the_window_is_still_news_in_it(store):
+    put(store, cd_jeugd("2026-12-03T13:00"), ["jeugd"])
+    store.upsert_item(cd_jeugd("2027-01-14T13:00"), "2026-11-24T08:00:00+01:00")
+    week = (date(2026, 11, 30), date(2026, 12, 6))
+    moment = only(derive_moments(store, RULES, at("2026-11-30T09:00"), week), "brief")
+    assert moment.status == "verplaatst"
+    assert moment.deadline == "2027-01-07"
+    assert describe_changes(moment.changes) == ["verplaatst van do 3 dec 13:00 naar do 14 jan 13:00"]
+    # Weeks that neither held the old date nor hold the new deadline or date show nothing.
+    assert derive_moments(store, RULES, at("2026-11-30T09:00"), (date(2026, 12, 14), date(2026, 12, 20))) == []
+
+
 def test_default_window_is_around_now(store):
     put(store, cd_jeugd(), ["jeugd"])
     assert len(derive_moments(store, RULES, at("2026-11-30T09:00"), None)) == 1
@@ -364,6 +378,9 @@ def test_json_has_exactly_the_issue_shape(store):
     assert list(data["activity"]) == ["id", "nummer", "soort", "onderwerp", "commissie", "url"]
     assert data["kind"] == "brief" and data["deadline"] == "2026-12-03" and data["status"] == "gepland"
     assert data["activity"]["soort"] == "Commissiedebat"
+    assert data["activity"]["commissie"] == "VWS"
+    assert data["activity"]["id"] == "cd-1"
+    json.dumps(data)  # serialisable as is
     assert data["activity"]["url"].startswith("https://www.tweedekamer.nl/")
 
 
@@ -383,7 +400,7 @@ def test_brief_lists_woordvoerders_and_text_shows_everything(store):
     assert [w.naam for w in moment.woordvoerders] == ["A. Jansen", "B. de Vries"]
     text = format_moments_text(moments, {"jeugd": "Jeugdzorg en jeugdhulp"})
     assert "Woordvoerders briefen vóór do 3 dec [Jeugdzorg en jeugdhulp]" in text
-    assert "Commissiedebat Jeugdbeleid · commissie VWS · do 10 dec 10:00 2026" in text
+    assert "Commissiedebat Jeugdbeleid · commissie VWS · do 10 dec 2026 10:00" in text
     assert "Agendapunten: Voortgangsbrief Hervormingsagenda Jeugd (2026Z20001)" in text
     assert "A. Jansen (GL-PvdA): 1 motie over jeugdzorg" in text
     assert "https://www.tweedekamer.nl/" in text
@@ -417,3 +434,16 @@ def test_empty_store_gives_no_moments_and_empty_text(store):
     assert derive_moments(store, RULES, at("2026-11-30T09:00"), None) == []
     assert format_moments_text([]) == ""
     assert format_moments_markdown([]) == ""
+
+
+def test_moment_view_gives_template_ready_dutch(store):
+    put(store, cd_jeugd("2026-12-03T13:00"), ["jeugd"])
+    store.upsert_item(cd_jeugd("2026-12-17T13:00"), "2026-11-24T08:00:00+01:00")
+    moment = only(derive_moments(store, RULES, at("2026-12-11T09:00"), DECEMBER), "brief")
+    view = moment_view(moment, {"jeugd": "Jeugdzorg en jeugdhulp"})
+    assert view["label"] == "Woordvoerders briefen"
+    assert view["status"] == "te laat" and view["active"] is True
+    assert view["when"] == "TE LAAT — deadline was do 10 dec; nu alsnog"
+    assert view["dossiers"] == ["Jeugdzorg en jeugdhulp"]
+    assert view["meeting"] == "Commissiedebat Jeugdbeleid · commissie VWS · do 17 dec 2026 13:00"
+    assert view["changes"] == ["verplaatst van do 3 dec 13:00 naar do 17 dec 13:00"]
