@@ -437,7 +437,7 @@ def _meeting_moments(
     if known_day is None:
         return []  # never had a date: nothing to plan yet
 
-    history = [c for member in chain.members for c in _store_changes(index.store, member.id, None)]
+    history = [c for member in chain.members for c in _store_changes(index.store, member.id, None, now)]
     moved = (
         len(chain.members) > 1
         or awaiting_new_date
@@ -476,7 +476,7 @@ def _meeting_moments(
                 activity=_activity_json(current),
                 item_id=current.id,
                 triggers=list(triggers),
-                changes=_chain_changes(chain, rows, index.store, since),
+                changes=_chain_changes(chain, rows, index.store, since, now),
             )
         )
     return out
@@ -515,19 +515,30 @@ def _activity_json(activity: Item) -> dict[str, Any]:
     }
 
 
-def _store_changes(store: Store, item_id: str, since: str | None) -> list[Change]:
+def _store_changes(store: Store, item_id: str, since: str | None, now: datetime) -> list[Change]:
+    """An item's changes after `since`, leaving out what was only seen after `now` (--now in the past)."""
     try:
-        return store.changes_for(item_id, since)
+        changes = store.changes_for(item_id, since)
     except sqlite3.OperationalError:  # an empty database without a changes table yet
         return []
+    return [c for c in changes if _seen_by(c.seen_at, now)]
 
 
-def _chain_changes(chain: _Chain, rows: dict[str, dict[str, Any]], store: Store, since: str | None) -> list[Change]:
+def _seen_by(seen_at: str | None, now: datetime) -> bool:
+    if not seen_at:
+        return True
+    try:
+        return parse_instant(seen_at) <= now
+    except ValueError:
+        return True
+
+
+def _chain_changes(chain: _Chain, rows: dict[str, dict[str, Any]], store: Store, since: str | None, now: datetime) -> list[Change]:
     """The news about a meeting: its own changes plus a synthetic move per re-creation."""
     out: list[Change] = []
     by_guid = {_guid(m): m for m in chain.members}
     for member in chain.members:
-        for change in _store_changes(store, member.id, since):
+        for change in _store_changes(store, member.id, since, now):
             if change.field not in MEETING_CHANGE_FIELDS:
                 continue
             if member is not chain.current and change.field == "status":
@@ -535,7 +546,7 @@ def _chain_changes(chain: _Chain, rows: dict[str, dict[str, Any]], store: Store,
             out.append(change)
         previous = by_guid.get(str(member.data.get("vervangen_vanuit") or ""))
         seen_at = rows[member.id]["first_seen"] or ""
-        if previous is not None and (since is None or seen_at > since):
+        if previous is not None and (since is None or seen_at > since) and _seen_by(seen_at, now):
             old, new = _meeting_start(previous), _meeting_start(member)
             if old != new:
                 out.append(Change(member.id, "aanvangstijd", old, new, seen_at))
@@ -562,7 +573,7 @@ def _reactie_moments(store: Store, index: KamerIndex, now: datetime, start: date
         if not published or not (low <= published < high) or parse_instant(published) > now:
             continue
         matches = index.matches[item_id]
-        changes = [c for c in _store_changes(store, item_id, since) if c.field in ZAAK_CHANGE_FIELDS]
+        changes = [c for c in _store_changes(store, item_id, since, now) if c.field in ZAAK_CHANGE_FIELDS]
         out.append(
             Moment(
                 id=moment_id("reactie", item.source, item.external_id),

@@ -298,6 +298,15 @@ def test_since_limits_the_changes_shown(store):
     assert moment.status == "verplaatst"  # the status still knows the history
 
 
+def test_changes_seen_after_now_are_not_shown(store):
+    put(store, cd_jeugd("2026-12-03T13:00"), ["jeugd"])
+    store.upsert_item(cd_jeugd("2026-12-17T13:00"), "2026-11-24T08:00:00+01:00")
+    # Evaluated as of a moment before the move was seen (--now in the past): no move yet.
+    moment = only(derive_moments(store, RULES, at("2026-11-23T09:00"), DECEMBER), "brief")
+    assert moment.changes == []
+    assert moment.status == "gepland"
+
+
 def test_moment_ids_are_stable_across_runs_and_other_data(store):
     put(store, cd_jeugd(), ["jeugd"])
     first = [m.id for m in derive_moments(store, RULES, at("2026-11-25T09:00"), DECEMBER)]
