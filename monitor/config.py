@@ -351,7 +351,7 @@ def _read_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), None, "file not found", "run `monitor init` to create example files, or pass --config DIR")]) from None
+        raise ConfigError([Problem(str(path), None, "file not found", "run monitor in the directory that holds sources.yaml and rules.yaml, or pass --config DIR")]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8")]) from None
     except OSError as exc:

@@ -138,7 +138,28 @@ def _item_meta(entry: ReportItem) -> str:
         parts.append(format_nl(item.event_at))
     else:
         parts.append(format_nl(item.published_at, with_time=False) if item.published_at else f"datum onbekend (gezien {format_nl(entry.first_seen, with_time=False)})")
+    if item.kind == "zaak":
+        parts += _zaak_details(item.data)
     return " · ".join(parts)
+
+
+def _zaak_details(data: dict[str, Any]) -> list[str]:
+    """Indieners, kabinetsappreciatie and outcome of a motie/amendement, as PA staff want them."""
+    details = []
+    if data.get("nummer"):
+        details.append(str(data["nummer"]))
+    indieners = [
+        f"{p.get('naam')}" + (f" ({p['fractie']})" if p.get("fractie") else "")
+        for p in data.get("indieners") or []
+        if p.get("naam")
+    ]
+    if indieners:
+        details.append("ingediend door " + ", ".join(indieners))
+    if data.get("kabinetsappreciatie"):
+        details.append(f"appreciatie: {data['kabinetsappreciatie']}")
+    if data.get("uitslag"):
+        details.append(str(data["uitslag"]))
+    return details
 
 
 def _change_lines(entry: ReportItem) -> list[str]:
