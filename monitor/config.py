@@ -210,6 +210,7 @@ _constructor = SafeConstructor()
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_STARTS_WITH_QUOTED_PHRASE = re.compile(r'^\s*(?:-\s+)?(?P<key>[A-Za-z_]+):\s+(?P<value>"[^"]*"\s+\S.*)$')
 
 
 class _Reader:
@@ -231,10 +232,17 @@ class _Reader:
             line = mark.line + 1 if mark else None
             problem = exc.problem or str(exc)
             hint = "check the indentation and quoting on this line or the one before it"
+            source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
             if "undefined alias" in problem:
                 hint = "a value that starts with * must be quoted, e.g. query: '*jeugdzorg*'"
             elif "found character '\\t'" in problem:
                 hint = "YAML does not allow tabs for indentation; use spaces"
+            elif quoted := _STARTS_WITH_QUOTED_PHRASE.match(source_line):
+                # `query: "beschermd wonen" OR Wmo`: YAML reads the phrase as the whole value and
+                # chokes on what follows. Single quotes around everything keep the double quotes.
+                key, value = quoted.group("key", "value")
+                single_quoted = "'" + value.rstrip().replace("'", "''") + "'"
+                hint = f"a query that starts with a \"phrase\" must be put in single quotes as a whole: {key}: {single_quoted}"
             self.problems.append(Problem(self.path, line, f"YAML syntax error: {problem}", hint))
             return None
 

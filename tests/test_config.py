@@ -75,6 +75,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
         ("dossiers:\n  jeugd:\n    title: J\n    rules:\n      - name: a\n        query: no\n", ["rules.yaml:6: dossier 'jeugd', rule 'a': 'query: no' is read by YAML as a yes/no value", "put it in quotes: query: 'no'"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: *jeugd\n", ["rules.yaml:5: YAML syntax error", "must be quoted"]),
         ("dossiers:\n  jeugd:\n    rules: []\n", ["rules.yaml:3: dossier 'jeugd' has no rules"]),
+        ("dossiers:\n  wmo:\n    rules:\n      - name: a\n        query: \"beschermd wonen\" OR Wmo\n", ["rules.yaml:5: YAML syntax error", "must be put in single quotes as a whole: query: '\"beschermd wonen\" OR Wmo'"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n      - name: a\n        query: y\n", ["rules.yaml:6: dossier 'jeugd': rule name 'a' is used twice (first on line 4)"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n        sources: [skiper]\n", ["there is no source 'skiper' in sources.yaml", "did you mean 'skipr'?"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n        kinds: [artikelen]\n", ["unknown item kind 'artikelen'"]),
