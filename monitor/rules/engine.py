@@ -1,0 +1,534 @@
+"""Compile every dossier's rules once into one matcher; `match(item)` says which rules an item meets.
+
+How it stays fast with thousands of rules (the Lucene Monitor / percolator approach):
+
+1. Every term of every rule becomes one or more literal patterns over the normalised scan buffer
+   of `text.analyse` (" motie ", " moties ", " jeugd" for jeugd*, "zorg " for *zorg). All patterns
+   go into one Aho-Corasick automaton (pyahocorasick), so scanning a field costs the same whether
+   there are ten rules or ten thousand.
+2. Each rule is *indexed* under a small set of its terms that any match must contain: for an AND
+   (or NEAR) the rarest side, for an OR every branch (`_anchors`). A scan hit on one of those terms
+   makes the rule a candidate; rules none of whose anchor terms occur are never looked at.
+3. Only candidates are verified against the full boolean / NEAR / field / NOT structure, using
+   the set of patterns that hit (C-level set operations); word positions are computed only for
+   NEAR, case-sensitive terms and snippets.
+
+So the cost per item grows with its text and with the number of candidate rules, not with
+rules × text. The reference semantics live in `evaluate.py`; tests check both agree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from ..models import Item, Match
+from .query import DEFAULT_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
+from .text import Analysed, analyse, join_variants, plural_forms, snippet
+
+__all__ = ["ENGINE_VERSION", "Matcher", "compile_rules"]
+
+# Bump whenever the same rules could match differently (matches are stored under it, so a bump
+# re-matches history on the next run).
+ENGINE_VERSION = "1"
+
+# Where the snippet comes from when a rule hits in several fields: the body says most.
+SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
+
+Check = Callable[["_Scan"], bool]
+
+
+# ---------------------------------------------------------------------------- compiled pieces
+
+
+class _Prim:
+    """One distinct term (shared by every rule that uses it) and the patterns that find it."""
+
+    __slots__ = ("index", "term", "pids", "case", "cost")
+
+    def __init__(self, index: int, term: Term, pids: frozenset[int], cost: float) -> None:
+        self.index = index
+        self.term = term
+        self.pids = pids
+        # A case-sensitive term: the scan is case-insensitive, so each hit is checked against this.
+        self.case = term.words[0] if term.case_sensitive else None
+        self.cost = cost
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A term as it occurs in one rule: its prim and the fields it searches."""
+
+    prim: _Prim
+    fields: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class _Rule:
+    index: int
+    dossier: str
+    name: str
+    priority: str | None
+    kinds: frozenset[str] | None
+    sources: frozenset[str] | None
+    check: Check
+    leaves: tuple[_Leaf, ...]  # the positive terms, for `terms` and the snippet
+    exclude: int | None  # index into Matcher._excludes
+
+
+# ---------------------------------------------------------------------------- per-item state
+
+
+class _Scan:
+    """What the automaton found in one item's fields, with lazily computed word positions."""
+
+    __slots__ = ("analysed", "hits", "pids", "meta", "_occ", "_spans")
+
+    def __init__(self, meta: list[tuple[int, int, int]]) -> None:
+        self.analysed: dict[str, Analysed] = {}
+        self.hits: dict[str, list[tuple[int, int]]] = {}
+        self.pids: dict[str, set[int]] = {}
+        self.meta = meta
+        self._occ: dict[str, dict[int, list[int]]] = {}
+        self._spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+
+    def occurrences(self, field: str) -> dict[int, list[int]]:
+        """Pattern id -> end offsets of its hits in `field` (built once per field, on demand)."""
+        occ = self._occ.get(field)
+        if occ is None:
+            occ = {}
+            for end, pid in self.hits[field]:
+                ends = occ.get(pid)
+                if ends is None:
+                    occ[pid] = [end]
+                else:
+                    ends.append(end)
+            self._occ[field] = occ
+        return occ
+
+    def spans(self, prim: _Prim, field: str) -> list[tuple[int, int]]:
+        """The word ranges (first, last) where `prim` occurs in `field`, sorted."""
+        key = (prim.index, field)
+        found = self._spans.get(key)
+        if found is not None:
+            return found
+        out: list[tuple[int, int]] = []
+        pids = self.pids.get(field)
+        if pids is not None and not prim.pids.isdisjoint(pids):
+            analysed = self.analysed[field]
+            occ = self.occurrences(field)
+            meta = self.meta
+            case = prim.case
+            for pid in prim.pids & pids:
+                length, lead_space, trail_space = meta[pid]
+                for end in occ[pid]:
+                    first = end - length + 1 + lead_space
+                    last = end - trail_space
+                    if case is not None and analysed.cased[first : last + 1] != case:
+                        continue
+                    out.append(analysed.span(first, last))
+            out = sorted(set(out))
+        self._spans[key] = out
+        return out
+
+    def leaf_hit(self, leaf: _Leaf) -> bool:
+        """Whether the leaf's term occurs in one of its fields."""
+        prim = leaf.prim
+        if prim.case is not None:
+            return any(self.spans(prim, f) for f in leaf.fields if f in self.pids)
+        for f in leaf.fields:
+            pids = self.pids.get(f)
+            if pids is not None and not prim.pids.isdisjoint(pids):
+                return True
+        return False
+
+
+# ---------------------------------------------------------------------------- the matcher
+
+
+class Matcher:
+    """All dossiers' rules compiled into one automaton plus a candidate index. Build it with `compile_rules`."""
+
+    def __init__(self) -> None:
+        self._automaton: Any = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        self._patterns: dict[str, int] = {}
+        self._meta: list[tuple[int, int, int]] = []  # per pattern: length, leading space, trailing space
+        self._prims: dict[tuple[Any, ...], _Prim] = {}
+        self._rules: list[_Rule] = []
+        self._excludes: list[Check] = []
+        # field -> pattern id -> rules indexed under it (lists while compiling, tuples after finish)
+        self._anchors: dict[str, dict[int, Any]] = {}
+        self._empty = True
+
+    # ------------------------------------------------------------ compiling
+
+    def _pattern(self, text: str) -> int:
+        pid = self._patterns.get(text)
+        if pid is None:
+            pid = len(self._meta)
+            self._patterns[text] = pid
+            self._meta.append((len(text), int(text.startswith(" ")), int(text.endswith(" "))))
+            self._automaton.add_word(text, pid)
+        return pid
+
+    def _prim(self, term: Term) -> _Prim:
+        key = (term.folded, term.lead, term.trail, term.plurals, term.words[0] if term.case_sensitive else None)
+        prim = self._prims.get(key)
+        if prim is None:
+            lead = "" if term.lead else " "
+            trail = "" if term.trail else " "
+            variants = join_variants(term.folded)
+            if term.plurals:
+                variants = variants + plural_forms(term.folded[0])
+            pids = frozenset(self._pattern(lead + v + trail) for v in variants)
+            prim = _Prim(len(self._prims), term, pids, _cost(term))
+            self._prims[key] = prim
+        return prim
+
+    def _compile(self, node: Node, scope: tuple[str, ...], leaves: list[_Leaf], negated: bool) -> Check:
+        if isinstance(node, Term):
+            leaf = _Leaf(self._prim(node), scope, node.text)
+            if not negated:
+                leaves.append(leaf)
+            return _leaf_check(leaf)
+        if isinstance(node, Field):
+            return self._compile(node.child, (node.name,), leaves, negated)
+        if isinstance(node, Not):
+            inner = self._compile(node.child, scope, leaves, not negated)
+            return lambda scan: not inner(scan)
+        if isinstance(node, Or):
+            return self._compile_or(node, scope, leaves, negated)
+        if isinstance(node, And):
+            checks = tuple(self._compile(c, scope, leaves, negated) for c in node.children)
+
+            def all_of(scan: _Scan) -> bool:
+                for check in checks:
+                    if not check(scan):
+                        return False
+                return True
+
+            return all_of
+        assert isinstance(node, Near)
+        left: list[_Leaf] = []
+        right: list[_Leaf] = []
+        self._compile(node.left, scope, left, False)
+        self._compile(node.right, scope, right, False)
+        if not negated:
+            leaves.extend(left + right)
+        return _near_check(tuple(left), tuple(right), node.distance, scope)
+
+    def _compile_or(self, node: Or, scope: tuple[str, ...], leaves: list[_Leaf], negated: bool) -> Check:
+        # Plain terms of one OR are merged into a single pattern-set test: one C-level
+        # isdisjoint per field instead of one Python call per term.
+        merged: dict[tuple[str, ...], set[int]] = {}
+        checks: list[Check] = []
+        for child in node.children:
+            if isinstance(child, Term) and not child.case_sensitive:
+                prim = self._prim(child)
+                if not negated:
+                    leaves.append(_Leaf(prim, scope, child.text))
+                merged.setdefault(scope, set()).update(prim.pids)
+            else:
+                checks.append(self._compile(child, scope, leaves, negated))
+        for fields, pids in merged.items():
+            checks.insert(0, _pids_check(frozenset(pids), fields))
+        if len(checks) == 1:
+            return checks[0]
+        frozen = tuple(checks)
+
+        def any_of(scan: _Scan) -> bool:
+            for check in frozen:
+                if check(scan):
+                    return True
+            return False
+
+        return any_of
+
+    def _anchors_of(self, node: Node, scope: tuple[str, ...]) -> tuple[float, list[tuple[_Prim, tuple[str, ...]]]] | None:
+        """Terms (with fields) at least one of which occurs in any item the node matches; None if
+        there are none (a NOT). For AND/NEAR the cheapest side suffices, as in Lucene Monitor."""
+        if isinstance(node, Term):
+            prim = self._prim(node)
+            return prim.cost * len(scope), [(prim, scope)]
+        if isinstance(node, Field):
+            return self._anchors_of(node.child, (node.name,))
+        if isinstance(node, Not):
+            return None
+        if isinstance(node, Or):
+            total = 0.0
+            found: list[tuple[_Prim, tuple[str, ...]]] = []
+            for child in node.children:
+                sub = self._anchors_of(child, scope)
+                if sub is None:
+                    return None
+                total += sub[0]
+                found += sub[1]
+            return total, found
+        children = node.children if isinstance(node, And) else (node.left, node.right)
+        options = [sub for sub in (self._anchors_of(c, scope) for c in children) if sub is not None]
+        return min(options, key=lambda option: option[0]) if options else None
+
+    def add_dossier(self, dossier: Any) -> None:
+        """Compile one dossier (a `config.DossierConfig` or anything with the same attributes)."""
+        exclude_index = None
+        exclude_ast = getattr(dossier, "exclude_ast", None)
+        if exclude_ast is None and getattr(dossier, "exclude", None):
+            exclude_ast = parse_query(dossier.exclude)
+        if exclude_ast is not None:
+            exclude_index = len(self._excludes)
+            self._excludes.append(self._compile(exclude_ast, DEFAULT_FIELDS, [], False))
+        for rule in dossier.rules:
+            ast = rule.ast if rule.ast is not None else parse_query(rule.query)
+            leaves: list[_Leaf] = []
+            check = self._compile(ast, DEFAULT_FIELDS, leaves, False)
+            index = len(self._rules)
+            self._rules.append(
+                _Rule(
+                    index=index,
+                    dossier=dossier.id,
+                    name=rule.name,
+                    priority=rule.priority,
+                    kinds=frozenset(rule.kinds) if rule.kinds else None,
+                    sources=frozenset(rule.sources) if rule.sources else None,
+                    check=check,
+                    leaves=tuple(leaves),
+                    exclude=exclude_index,
+                )
+            )
+            anchors = self._anchors_of(ast, DEFAULT_FIELDS)
+            if anchors is None:  # parse_query rejects such queries; stay correct anyway
+                anchors = (0.0, [(leaf.prim, leaf.fields) for leaf in leaves])
+            for prim, fields in anchors[1]:
+                for field in fields:
+                    index_of = self._anchors.setdefault(field, {})
+                    for pid in prim.pids:
+                        index_of.setdefault(pid, []).append(index)  # type: ignore[arg-type]
+
+    def finish(self) -> Matcher:
+        """Build the automaton; call once after the last `add_dossier`."""
+        for field, index in self._anchors.items():
+            self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
+        self._empty = len(self._meta) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+        return self
+
+    # ------------------------------------------------------------ matching
+
+    @property
+    def rule_count(self) -> int:
+        """How many rules were compiled."""
+        return len(self._rules)
+
+    @property
+    def pattern_count(self) -> int:
+        """How many distinct patterns the automaton holds."""
+        return len(self._meta)
+
+    def scan(self, fields: dict[str, str]) -> _Scan:
+        """Run the automaton over every non-empty field."""
+        scan = _Scan(self._meta)
+        if self._empty:
+            return scan
+        iterate = self._automaton.iter
+        for name, value in fields.items():
+            if not value:
+                continue
+            analysed = analyse(value)
+            hits = list(iterate(analysed.lower))
+            if hits:
+                scan.analysed[name] = analysed
+                scan.hits[name] = hits
+                scan.pids[name] = {pid for _, pid in hits}
+        return scan
+
+    def match(self, item: Item) -> list[Match]:
+        """One Match per (dossier, rule) the item meets, in rules.yaml order.
+
+        `terms` are the rule's terms as written in the query that occur in the item; `snippet`
+        is ~200 characters around the first hit with every hit of the rule marked «like this».
+        """
+        return self.match_fields(item.fields(), item.kind, item.source, item.id)
+
+    def match_fields(self, fields: dict[str, str], kind: str, source: str, item_id: str) -> list[Match]:
+        """`match` for an item given as its fields (titel, tekst, soort, commissie), kind, source and id."""
+        scan = self.scan(fields)
+        if not scan.pids:
+            return []
+        candidates: set[int] = set()
+        for field, pids in scan.pids.items():
+            index = self._anchors.get(field)
+            if index:
+                candidates.update(*filter(None, map(index.get, pids)))
+        matches: list[Match] = []
+        excluded: dict[int, bool] = {}
+        snippets: dict[tuple[Any, ...], str] = {}
+        rules = self._rules
+        for rule_index in sorted(candidates):
+            rule = rules[rule_index]
+            if rule.kinds is not None and kind not in rule.kinds:
+                continue
+            if rule.sources is not None and source not in rule.sources:
+                continue
+            if not rule.check(scan):
+                continue
+            if rule.exclude is not None:
+                vetoed = excluded.get(rule.exclude)
+                if vetoed is None:
+                    vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
+                if vetoed:
+                    continue
+            hit = [leaf for leaf in rule.leaves if scan.leaf_hit(leaf)]
+            terms = list(dict.fromkeys(leaf.text for leaf in hit))
+            matches.append(Match(item_id, rule.dossier, rule.name, terms, _snippet(scan, hit, snippets), rule.priority))
+        return matches
+
+
+def compile_rules(dossiers: Iterable[Any]) -> Matcher:
+    """Compile all dossiers (config.DossierConfig) into one Matcher; do this once per rules version."""
+    matcher = Matcher()
+    for dossier in dossiers:
+        matcher.add_dossier(dossier)
+    return matcher.finish()
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _pids_check(pids: frozenset[int], fields: tuple[str, ...]) -> Check:
+    if len(fields) == 2:
+        first, second = fields
+
+        def two_fields(scan: _Scan) -> bool:
+            got = scan.pids.get(first)
+            if got is not None and not pids.isdisjoint(got):
+                return True
+            got = scan.pids.get(second)
+            return got is not None and not pids.isdisjoint(got)
+
+        return two_fields
+
+    def any_field(scan: _Scan) -> bool:
+        for field in fields:
+            got = scan.pids.get(field)
+            if got is not None and not pids.isdisjoint(got):
+                return True
+        return False
+
+    return any_field
+
+
+def _leaf_check(leaf: _Leaf) -> Check:
+    if leaf.prim.case is None:
+        return _pids_check(leaf.prim.pids, leaf.fields)
+    return lambda scan: scan.leaf_hit(leaf)
+
+
+def _near_check(left: tuple[_Leaf, ...], right: tuple[_Leaf, ...], distance: int, scope: tuple[str, ...]) -> Check:
+    # "At most `distance` words in between": spans (a1, a2) and (b1, b2) qualify when
+    # max(b1 - a2, a1 - b2) <= distance + 1; overlapping spans (one word hit by both) qualify too.
+    reach = distance + 1
+    left_pids = frozenset().union(*(leaf.prim.pids for leaf in left))
+    right_pids = frozenset().union(*(leaf.prim.pids for leaf in right))
+
+    def near(scan: _Scan) -> bool:
+        for field in scope:
+            got = scan.pids.get(field)
+            if got is None or left_pids.isdisjoint(got) or right_pids.isdisjoint(got):
+                continue
+            a = _side_spans(scan, left, field)
+            b = _side_spans(scan, right, field)
+            if a and b and _within(a, b, reach):
+                return True
+        return False
+
+    return near
+
+
+def _side_spans(scan: _Scan, leaves: tuple[_Leaf, ...], field: str) -> list[tuple[int, int]]:
+    if len(leaves) == 1:
+        return scan.spans(leaves[0].prim, field)
+    out: list[tuple[int, int]] = []
+    for leaf in leaves:
+        out += scan.spans(leaf.prim, field)
+    out.sort()
+    return out
+
+
+def _within(a: list[tuple[int, int]], b: list[tuple[int, int]], reach: int) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    longest = max(last - first for first, last in b)
+    for first, last in a:
+        # Only spans of b starting close enough can qualify.
+        index = bisect_left(b, (first - reach - longest, -1))
+        while index < len(b):
+            b_first, b_last = b[index]
+            if b_first > last + reach:
+                break
+            if max(b_first - last, first - b_last) <= reach:
+                return True
+            index += 1
+    return False
+
+
+def _snippet(scan: _Scan, hit: list[_Leaf], cache: dict[tuple[Any, ...], str]) -> str:
+    for field in SNIPPET_FIELDS:
+        prims = tuple(sorted({leaf.prim.index: leaf.prim for leaf in hit if field in leaf.fields}.items()))
+        if not prims or field not in scan.pids:
+            continue
+        key = (field, tuple(index for index, _ in prims))
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        spans: list[tuple[int, int]] = []
+        for _, prim in prims:
+            spans += scan.spans(prim, field)
+        if spans:
+            text = cache[key] = snippet(scan.analysed[field], spans)
+            return text
+    return ""
+
+
+# ---------------------------------------------------------------------------- anchor costs
+
+# Words so frequent in Dutch (or in parliamentary text) that a rule should rather be indexed
+# under another of its terms. Only a performance hint: the choice never changes results.
+_COMMON = frozenset(
+    """
+    de het een en van in is dat op te zijn voor met die niet aan er om ook als bij of door
+    maar over nog naar dan uit wel worden wordt kan moet zal al tot hebben heeft was werd
+    deze dit meer geen wat we ze hij zij u ik je na onder tussen tegen zo hun hoe wie waar
+    jaar jaren nieuwe nieuw veel andere eerste twee drie alle gaat gaan komen komt minister
+    kamer kabinet gemeente gemeenten regering wet zorg beleid overheid staatssecretaris
+    motie brief vragen vraag debat commissie nederland land mensen goed per procent euro
+    miljoen miljard via sinds heel ons onze hier daar nu toen wanneer omdat zodat
+    """.split()
+)
+
+
+def _cost(term: Term) -> float:
+    """A rough guess of how often a term occurs; lower is rarer and makes a better anchor."""
+    words = term.folded
+    if len(words) > 1:
+        base = min(_word_cost(w) for w in words) * 0.2
+    else:
+        base = _word_cost(words[0])
+    if term.lead and term.trail:
+        base *= 8
+    elif term.lead or term.trail:
+        base *= 3
+    if term.plurals:
+        base *= 1.5
+    return base
+
+
+def _word_cost(word: str) -> float:
+    if word in _COMMON:
+        return 100.0
+    return 12.0 / max(len(word), 1) + (5.0 if len(word) <= 3 else 0.0)
