@@ -491,29 +491,31 @@ def _check_stems(words: tuple[str, ...], lead: bool, trail: bool, raw: str, at: 
 # ---------------------------------------------------------------------------- pure NOT
 
 
-def _non_positive(node: Node) -> Node | None:
-    """The part of `node` that could match with no positive term, or None if it needs one."""
+def _non_positive(node: Node, in_or: bool = False) -> tuple[Node, bool] | None:
+    """The part of `node` that could match with no positive term (and whether it is one side of
+    an OR), or None if the node always needs a positive term."""
     if isinstance(node, (Term, Near)):
         return None
     if isinstance(node, Field):
-        return _non_positive(node.child)
+        return _non_positive(node.child, in_or)
     if isinstance(node, Not):
-        return node
+        return node, in_or
     if isinstance(node, And):
-        offenders = [_non_positive(c) for c in node.children]
+        offenders = [_non_positive(c, in_or) for c in node.children]
         return None if any(o is None for o in offenders) else offenders[0]
     for child in node.children:
-        offender = _non_positive(child)
+        offender = _non_positive(child, True)
         if offender is not None:
             return offender
     return None
 
 
 def _check_positive(node: Node, query: str) -> None:
-    offender = _non_positive(node)
-    if offender is None:
+    found = _non_positive(node)
+    if found is None:
         return
-    if offender is node or (isinstance(node, Field) and offender is node.child):
+    offender, in_or = found
+    if not in_or:
         raise QueryError(
             "this query only says what must NOT be there, so it would match almost every item",
             offender.start,
