@@ -7,11 +7,14 @@ configuration error (nothing was written to the database).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,10 @@ examples:
   monitor sources                     which sources work, and when they last did
   monitor rules check                 validate rules.yaml (exit 2 with file:line on errors)
   monitor rules test jeugd --text "Tekorten in de jeugdzorg lopen op"
+  monitor woordvoerders jeugd         whom to brief on a dossier, and why
+  monitor digest --send               send today's digest by email
+  monitor calendar -o kalender.ics    the lobbykalender for Outlook
+  monitor schedule                    run unattended (fetch, digest on working days)
 
 Run `monitor COMMAND --help` for the options of a command.
 """
@@ -45,6 +52,13 @@ Run `monitor COMMAND --help` for the options of a command.
 
 class UsageError(Exception):
     """A bad argument value: printed without a traceback, exit code 2."""
+
+
+class RuntimeFailure(Exception):
+    """The command could not do its work (mail server down, database busy): exit code 1."""
+
+
+MANUAL_LOCK_WAIT = 5 * 60  # seconds a manual command waits for a scheduled job to finish
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -141,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"--source: unknown source {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     store = _open_store(args)
     try:
-        with _write_lock(args):
+        with _write_lock(args, "monitor run"):
             report = run(config, store, now, window, fetch=not args.no_fetch, only=only, progress=_progress(args))
         _write_output(render(report, args.format), args.output)
     finally:
@@ -149,15 +163,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_lock(args: argparse.Namespace):  # noqa: ANN202 - a context manager
-    """The lock that keeps a manual run and the scheduler from writing at the same time."""
-    try:
-        from .scheduler import write_lock
-    except ImportError:
-        from contextlib import nullcontext
+@contextmanager
+def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
+    """The lock that keeps a manual command and the scheduler from writing at the same time.
 
-        return nullcontext()
-    return write_lock(_db_path(args))
+    A scheduled job holds it for seconds to minutes; we wait that long rather than fail.
+    """
+    from .scheduler import LockBusy, lock_path_for, run_lock
+
+    try:
+        with run_lock(lock_path_for(_db_path(args)), wait=MANUAL_LOCK_WAIT, purpose=purpose):
+            yield
+    except LockBusy as exc:
+        raise RuntimeFailure(f"{exc} (waited {MANUAL_LOCK_WAIT // 60} minutes)") from None
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -246,6 +264,208 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _match_now(config: Config, store: Store, now: datetime) -> None:
+    """Bring matches up to date (a changed rules.yaml, items fetched by another process)."""
+    from .pipeline import match_pending
+
+    match_pending(store, config.rules, now)
+
+
+def cmd_woordvoerders(args: argparse.Namespace) -> int:
+    """Print the Kamerleden to approach on a dossier, grouped by fractie, with reasons."""
+    from .people import format_woordvoerders_text, woordvoerder_to_json, woordvoerders
+
+    config = _load(args)
+    dossier = config.rules.dossiers.get(args.dossier)
+    if dossier is None:
+        raise UsageError(f"no dossier '{args.dossier}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    now = _now(args)
+    store = _open_store(args)
+    try:
+        _match_now(config, store, now)
+        people = woordvoerders(store, config.rules, dossier.id, now, limit=args.limit)
+    finally:
+        store.close()
+    if args.format == "json":
+        payload = {"dossier": dossier.id, "title": dossier.title, "woordvoerders": [woordvoerder_to_json(p) for p in people]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(format_woordvoerders_text(people, dossier.title), end="")
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Show, preview or send the daily digest."""
+    from .deliver import digest as dg
+    from .deliver.mail import MailError
+    from .pipeline import derive_moments, digest, fetch_and_match
+    from .workdays import holiday_name, is_workday
+
+    config = _load(args)
+    now = _now(args)
+    if args.audit:
+        store = _open_store(args)
+        try:
+            print(_format_audit(args.audit, dg.audit(store, args.audit)), end="")
+        finally:
+            store.close()
+        return EXIT_OK
+    if args.send and args.if_workday and not is_workday(now.date()):
+        why = holiday_name(now.date()) or "weekend"
+        print(f"{format_nl(now, with_time=False)} is no working day ({why}): no digest", file=sys.stderr)
+        return EXIT_OK
+    if args.send and config.sources.email is None:
+        raise ConfigError([_no_email_problem(config)])
+    if args.to and not dg.recipients_for(config.rules).get(args.to.strip().lower()):
+        print(f"note: {args.to} is no recipient in {config.rules.path}; it gets every dossier", file=sys.stderr)
+    store = _open_store(args)
+    try:
+        if args.fetch:
+            with _write_lock(args, "monitor digest --fetch"):
+                fetch_and_match(config, store, now, progress=_progress(args))
+        if args.preview:
+            _match_now(config, store, now)
+            html = dg.preview(store, config, now, derive_moments(store, config, now), args.to)
+            Path(args.preview).write_text(html, encoding="utf-8")
+            print(f"preview written to {args.preview} (nothing queued or sent)", file=sys.stderr)
+            return EXIT_OK
+        if not args.send:
+            _match_now(config, store, now)
+            moments = derive_moments(store, config, now)
+            recipients = dg.recipients_for(config.rules, args.to)
+            if not recipients:
+                raise UsageError(f"no recipients in {config.rules.path}: add recipients: [...] to a dossier, or pass --to ADDRESS")
+            for address, dossiers in recipients.items():
+                text, _ = dg.render_digest(dg.build_digest(store, config, address, now, moments, dossiers))
+                print(f"==== aan: {address} ====\n{text.rstrip()}\n")
+            print("(dry run: nothing queued or sent; add --send to send)", file=sys.stderr)
+            return EXIT_OK
+        with _write_lock(args, "monitor digest --send"):
+            try:
+                outcome = digest(config, store, now, only=args.to)
+            except MailError as exc:
+                raise RuntimeFailure(str(exc)) from None
+    finally:
+        store.close()
+    return _report_sending(outcome)
+
+
+def _no_email_problem(config: Config) -> Any:
+    from .config import Problem
+
+    return Problem(
+        config.sources.path,
+        None,
+        "there is no email section, so no digest can be sent",
+        "add: email: {from: monitor@gemeente.example, smtp: {host: smtp.gemeente.example, port: 587, security: starttls, username: monitor, password_env: MONITOR_SMTP_PASSWORD}}",
+    )
+
+
+def _report_sending(outcome: Any) -> int:
+    """Print what the digest run did; exit 1 when something could not be sent."""
+    failed = False
+    for attempt in (outcome.retried, outcome.sent):
+        if attempt and attempt.error:
+            failed = True
+    for prepared in outcome.prepared:
+        if prepared.outbox_id is None:
+            print(f"{prepared.recipient}: niets nieuws, geen mail")
+        else:
+            print(f"{prepared.recipient}: {prepared.subject} ({prepared.lines} regels)")
+    sent = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.sent]
+    problems = [(i, e) for attempt in (outcome.retried, outcome.sent) if attempt for i, e in attempt.failed]
+    gave_up = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.gave_up]
+    print(f"verstuurd: {len(sent)}")
+    for outbox_id, error in problems:
+        failed = True
+        when = "opgegeven na te veel pogingen" if outbox_id in gave_up else "blijft in de wachtrij, volgende keer opnieuw"
+        print(f"NIET verstuurd ({when}): {error}", file=sys.stderr)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return f"Nothing sent to {recipient} yet.\n"
+    lines: list[str] = []
+    current = None
+    for row in rows:
+        if (row["sent_at"], row["subject"]) != current:
+            current = (row["sent_at"], row["subject"])
+            lines += ["", f"{format_nl(row['sent_at'], with_year=True)} — {row['subject']}"]
+        reason = f" — {row['reason']}" if row.get("reason") else ""
+        lines.append(f"  [{row['section']}] {row['title']}{reason}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """Write (or serve) the lobbykalender as iCalendar."""
+    from .deliver.calendar import build_calendar, serve_calendar
+    from .pipeline import derive_moments
+
+    config = _load(args)
+    if args.dossier and args.dossier not in config.rules.dossiers:
+        raise UsageError(f"no dossier '{args.dossier}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    if args.serve:
+        if getattr(args, "now", None):
+            raise UsageError("--serve uses the clock; --now does not go with it")
+        host = args.host or config.sources.calendar.host
+        port = args.port or config.sources.calendar.port
+        store = _open_store(args)  # creates the schema before the first request
+        store.close()
+        try:
+            server = serve_calendar(str(_db_path(args)), config.rules, lambda st, now: derive_moments(st, config, now), host, port)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+        print(f"serving the lobbykalender at {server.url}alle.ics and {server.url}<dossier>.ics; Ctrl-C stops", file=sys.stderr)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+        return EXIT_OK
+    now = _now(args)
+    store = _open_store(args)
+    try:
+        _match_now(config, store, now)
+        body = build_calendar(store, config.rules, derive_moments(store, config, now), now, args.dossier)
+    finally:
+        store.close()
+    if args.output:
+        Path(args.output).write_bytes(body)
+        print(f"written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(body)
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Run unattended: fetch each source at its interval, the digest on working days."""
+    from .jobs import Jobs
+    from .scheduler import build_scheduler, describe, lock_path_for, run_scheduler
+
+    if getattr(args, "now", None):
+        raise UsageError("the scheduler runs on the clock; --now does not go with it")
+    jobs = Jobs(_config_dir(args), _db_path(args), progress=_progress(args))
+    config = jobs.config
+    digest_job = jobs.digest if config.sources.email else None
+    if digest_job is None:
+        print("note: no email section in sources.yaml, so no digest is scheduled", file=sys.stderr)
+    scheduler = build_scheduler(config.sources, jobs.fetch, digest_job, lock_path_for(_db_path(args)))
+    stoppers = []
+    if config.sources.calendar.serve:
+        server = jobs.serve_calendar()
+        stoppers.append(server.stop)
+        print(f"lobbykalender: {server.url}alle.ics", file=sys.stderr)
+    if not getattr(args, "verbose", False):
+        # The scheduler's own lines (started, done, skipped) are its progress report.
+        logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
+    for line in describe(scheduler):
+        print(f"scheduled: {line}", file=sys.stderr)
+    print("running; stop with Ctrl-C or SIGTERM (running jobs finish first)", file=sys.stderr)
+    return run_scheduler(scheduler, on_stop=stoppers)
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -327,6 +547,77 @@ examples:
     _common(backtest, suppress=True)
     backtest.set_defaults(func=cmd_rules_backtest)
     rules.set_defaults(func=lambda args: (rules.print_help(), EXIT_USAGE)[1])
+
+    people = commands.add_parser(
+        "woordvoerders",
+        help="the Kamerleden to approach on a dossier",
+        description="List the Kamerleden to approach on a dossier, grouped by fractie and ranked, with the reason: moties and Kamervragen they filed on the dossier, debates they took part in, the committee they sit on (Kamer data of the last 12 months), plus the people pinned in rules.yaml (woordvoerders: pin/exclude).",
+        epilog="examples:\n  monitor woordvoerders jeugd\n  monitor woordvoerders participatie --limit 20 --format json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    people.add_argument("dossier", metavar="DOSSIER", help="a dossier id from rules.yaml")
+    people.add_argument("--limit", type=int, default=10, metavar="N", help="how many inferred people to show (pinned ones come on top; default 10)")
+    people.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    _common(people, suppress=True)
+    people.set_defaults(func=cmd_woordvoerders)
+
+    digest = commands.add_parser(
+        "digest",
+        help="show, preview or send the daily email digest",
+        description="The daily digest per recipient (rules.yaml: recipients per dossier), in Dutch: actions by deadline, changed meetings, new Kamer items and press per dossier, the agenda, source problems. Without --send it only shows what would be sent. With --send each digest is stored in the outbox before sending and marked sent once the mail server accepted it: a failure is retried at the next --send, nothing is sent twice, and every item appears in one digest only.",
+        epilog="""\
+examples:
+  monitor digest                              show each recipient's digest as text (nothing sent)
+  monitor digest --preview digest.html        the HTML of the first recipient's digest, to look at
+  monitor digest --preview d.html --to wmo@gemeente.example
+  monitor digest --send                       queue and send today's digests (what the scheduler does)
+  monitor digest --send --to mij@gemeente.example   a test digest with every dossier to one address
+  monitor digest --send --fetch --if-workday  for cron: fetch first; do nothing on weekends and holidays
+  monitor digest --audit jeugd@gemeente.example     what was sent to this address, and why
+
+The SMTP password is read from the environment variable named by email.smtp.password_env
+(default MONITOR_SMTP_PASSWORD), never from a file.
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    digest.add_argument("--send", action="store_true", help="queue and send the digests (default: only show them)")
+    digest.add_argument("--preview", metavar="FILE.html", help="write one recipient's HTML digest to FILE (nothing queued or sent)")
+    digest.add_argument("--to", metavar="ADDRESS", help="only this recipient; an address that is no recipient gets every dossier")
+    digest.add_argument("--fetch", action="store_true", help="fetch all sources first")
+    digest.add_argument("--if-workday", action="store_true", help="with --send: do nothing on weekends and Dutch public holidays (for cron)")
+    digest.add_argument("--audit", metavar="ADDRESS", help="show what was sent to ADDRESS and why, newest first")
+    _common(digest, suppress=True)
+    digest.set_defaults(func=cmd_digest)
+
+    calendar = commands.add_parser(
+        "calendar",
+        help="the lobbykalender (.ics) for Outlook and other calendars",
+        description="The lobbykalender as iCalendar: an all-day event per deadline (brief, inbreng, motie, ...) and an event per matched Kamer meeting, with agenda, woordvoerders and links. UIDs are stable, SEQUENCE goes up when a meeting moves, and cancelled meetings become STATUS:CANCELLED, so a subscribed calendar follows the Kamer.",
+        epilog="""\
+examples:
+  monitor calendar --output lobbykalender.ics
+  monitor calendar --dossier jeugd --output jeugd.ics
+  monitor calendar --serve --port 8765          subscribe to http://127.0.0.1:8765/kalender/alle.ics
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    calendar.add_argument("--dossier", metavar="ID", help="only this dossier (default: all)")
+    calendar.add_argument("--output", "-o", metavar="FILE.ics", help="write to FILE instead of stdout")
+    calendar.add_argument("--serve", action="store_true", help="serve /kalender/<dossier>.ics and /kalender/alle.ics over HTTP until Ctrl-C")
+    calendar.add_argument("--host", help="with --serve: the address to listen on (default: calendar.host or 127.0.0.1)")
+    calendar.add_argument("--port", type=int, help="with --serve: the port (default: calendar.port or 8765)")
+    _common(calendar, suppress=True)
+    calendar.set_defaults(func=cmd_calendar)
+
+    schedule = commands.add_parser(
+        "schedule",
+        help="run unattended: fetch at intervals, digest on working days",
+        description="Run until stopped: fetch each source at its 'every:' interval (default: the Kamer every 15 minutes, feeds every 30), match, and send the digest at digest.time (default 07:00 Europe/Amsterdam) on Dutch working days. Missed runs are coalesced; jobs and manual commands never write at the same time (a lock next to the database). rules.yaml changes are picked up at the next job; new sources or intervals need a restart. With calendar.serve: true it also serves the lobbykalender. SIGTERM or Ctrl-C stops it after running jobs finish.",
+        epilog="examples:\n  monitor schedule --config /etc/monitor --db /var/lib/monitor/monitor.db\n  (see the README for a systemd unit and for cron instead)\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(schedule, suppress=True)
+    schedule.set_defaults(func=cmd_schedule)
     return parser
 
 
@@ -349,6 +640,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeFailure as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         print("monitor: interrupted; what was stored so far is kept", file=sys.stderr)
         return 130

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,6 +24,9 @@ from .sources import FetchContext, FetchResult, SourceError, fetcher_for
 from .sources.http import HttpClient
 from .store import Store
 from .timeutil import AMS, iso
+
+if TYPE_CHECKING:
+    from .deliver.digest import DigestRun
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +209,11 @@ def collect(store: Store, window: Window) -> tuple[list[ReportItem], list[Report
     return agenda, news
 
 
-def derive_moments(store: Store, config: Config, now: datetime, window: Window) -> list[Moment]:
-    """Moments for the window, when the moments stage is available."""
-    try:
-        from . import moments
-    except ImportError:
-        return []
-    return moments.derive_moments(store, config.rules, now, (window.start, window.end))
+def derive_moments(store: Store, config: Config, now: datetime, window: Window | None = None) -> list[Moment]:
+    """Moments touching the window (default: a week back to 90 days ahead), as of `now`."""
+    from . import moments
+
+    return moments.derive_moments(store, config.rules, now, (window.start, window.end) if window else None)
 
 
 def build_report(store: Store, config: Config, now: datetime, window: Window, runs: list[SourceRun] | None = None, matched: int = 0) -> Report:
@@ -251,3 +253,34 @@ def run(
         runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress))
     matched = match_pending(store, config.rules, now)
     return build_report(store, config, now, window, runs, matched)
+
+
+def fetch_and_match(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    only: list[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[SourceRun]:
+    """Fetch some (or all) sources and match what they brought: the scheduler's fetch job."""
+    runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, progress=progress))
+    match_pending(store, config.rules, now)
+    return runs
+
+
+def digest(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    send: bool = True,
+    only: str | None = None,
+    connect: Callable[[Any], Any] | None = None,
+) -> DigestRun:
+    """Match what is pending, derive the moments and queue (and send) each recipient's digest."""
+    from .deliver.digest import run_digest
+
+    match_pending(store, config.rules, now)
+    return run_digest(store, config, now, derive_moments(store, config, now), send=send, only=only, connect=connect)
