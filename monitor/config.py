@@ -411,7 +411,9 @@ def load_sources(path: str | Path) -> SourcesConfig:
 
 def _read_source(reader: _Reader, node: Node) -> SourceConfig | None:
     allowed = ("id", "kind", "url", "base_url", "every", "label", "since_days", "enabled")
-    fields = reader.mapping(node, "source", allowed, ("id", "kind"))
+    # Name the source in every message, including those about its other keys.
+    named = next((v.value for k, v in node.value if k.value == "id" and isinstance(v, ScalarNode)), None) if isinstance(node, MappingNode) else None
+    fields = reader.mapping(node, f"source '{named}'" if named else "source", allowed, ("id", "kind"))
     if not fields:
         return None
     before = len(reader.problems)
