@@ -137,7 +137,8 @@ def format_backtest(result: BacktestResult, samples: int = 5) -> str:
         versions = ", ".join(f"{version} ({count} items)" for version, count in sorted(result.stored_versions.items()))
         lines.append(f"Stored matches were made under rules version {versions}.")
     if result.never_matched:
-        lines.append(f"{result.never_matched} items were never matched yet (their 'before' is empty).")
+        n = result.never_matched
+        lines.append(f"{n} item{'s were' if n != 1 else ' was'} never matched yet (its 'before' is empty).")
     lines.append("Nothing is written; the next `monitor run` re-matches history with these rules.")
     lines.append("")
     width = max([len("dossier / rule")] + [len(_row_label(row)) for row in result.rows])

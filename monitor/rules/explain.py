@@ -123,7 +123,8 @@ def _why_not(result: Trace, analysed: dict[str, Any], scope: tuple[str, ...]) ->
         return [f"NOT {node.child} — but it is there: {_found_list(inner, analysed)}"]
     if isinstance(node, Or):
         if all(isinstance(c.node, Term) for c in result.children):
-            return [f"none of these found in {_fields(scope)}: {', '.join(c.node.text for c in result.children)}"]
+            out = [f"none of these found in {_fields(scope)}: {', '.join(c.node.text for c in result.children)}"]
+            return out + [_case_note(c.node) for c in result.children if c.case_miss]
         out = ["none of the alternatives (OR) matched:"]
         for child in result.children:
             out += ["  - " + line for line in _why_not(child, analysed, scope)]
@@ -157,8 +158,13 @@ def _term_missing(term: Term, result: Trace, scope: tuple[str, ...]) -> str:
         shown = ", ".join(forms[:6]) + (", …" if len(forms) > 6 else "")
         text += f" (looked for: {shown})"
     if result.case_miss:
-        text += f" — it is written in capitals, so only '{term.words[0]}' counts; the text has it in other capitals (write it as e.g. {term.words[0].capitalize()} to ignore case)"
+        text += " — " + _case_note(term)
     return text
+
+
+def _case_note(term: Term) -> str:
+    word = term.words[0]
+    return f"{term.text} is written in capitals, so only '{word}' counts and the text has it in other capitals (write {word.capitalize()} to ignore case)"
 
 
 def _found_list(result: Trace, analysed: dict[str, Any]) -> str:
