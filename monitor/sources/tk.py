@@ -239,7 +239,7 @@ class _Run:
             apply_page(self.db, self.source.id, category, page.entries, following, page.last_updated)
             token = following
             entries += page.raw_count
-            if pages % 5 == 0 or pages == 1 and entries >= 250:
+            if pages % 5 == 0:
                 self.ctx.progress(f"{category}: {_nl(entries)} entries, page {pages} …")
 
     def _over_budget(self, category: str) -> None:
