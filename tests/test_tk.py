@@ -458,3 +458,52 @@ def test_progress_is_reported(store):
         fetch(store, feed, progress=messages.append)
     assert any(re.match(r"Stemming: \d+ entries, page 5 …", m) for m in messages)
     assert any(m.startswith("first run: start found in") for m in messages)
+
+
+def test_per_run_page_limit_continues_next_run(store, feed, monkeypatch):
+    monkeypatch.setattr(tk, "MAX_PAGES_PER_CATEGORY", 2)
+    first = fetch(store, feed)
+    assert any(w.startswith("Stemming: per-run limit reached") for w in first.warnings)
+    assert cursors(store)["Stemming"] == tokens_of(feed, "Stemming")[5]
+    second = fetch(store, feed, LATER)
+    assert cursors(store)["Stemming"] == tokens_of(feed, "Stemming")[-1]
+    assert not any("Stemming" in w for w in second.warnings)
+
+
+# ---------------------------------------------------------------------------- end to end
+
+
+def test_monitor_run_turns_the_kamer_agenda_into_moments(tmp_path, feed):
+    pytest.importorskip("monitor.rules.engine")
+    import json
+
+    from conftest import write_config
+    from monitor.cli import main
+
+    config_dir = write_config(tmp_path / "cfg", f"sources:\n  - id: tk\n    kind: tk\n    base_url: {feed.url}\n    label: Tweede Kamer\nhttp:\n  retries: 0\n")
+
+    def report(now: str, *window: str) -> dict:
+        out = tmp_path / "out.json"
+        assert main(["run", "--config", str(config_dir), "--now", now, *window, "--format", "json", "--output", str(out), "-q"]) == 0
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    first = report("2026-11-23T08:00")
+    assert {s["id"]: s["ok"] for s in first["sources"]} == {"tk": True}
+    brief = next(m for m in first["moments"] if m["kind"] == "brief" and m["activity"]["nummer"] == "2026A05001")
+    assert brief["dossiers"] == ["jeugd"] and brief["deadline"] == "2026-12-03" and brief["status"] == "gepland"
+    assert brief["activity"]["commissie"] == "VWS"
+    assert brief["activity"]["url"].endswith("details?id=2026A05001")
+    # The woordvoerders come from the indieners, deelnemers and the commissie's members.
+    assert "A.B. Jansen" in {w["naam"] for w in brief["woordvoerders"]}
+    # The agenda section: meetings in the window (two weeks) that match a dossier.
+    agenda = {i["title"] for i in first["items"] if i["kind"] == "activiteit"}
+    assert {"Wmo en beschermd wonen", "Wmo", "Procedurevergadering VWS"} <= agenda
+    assert "Jeugdbeleid" not in agenda  # 10 December: after the window, but its briefing deadline is in it
+
+    feed.publish("run2")
+    second = report("2026-11-23T12:00", "--from", "2026-11-23", "--to", "2026-12-20")
+    moved = next(m for m in second["moments"] if m["kind"] == "brief" and m["activity"]["nummer"] == "2026A05001")
+    assert moved["id"] == brief["id"] and moved["deadline"] == "2026-12-10" and moved["status"] == "verplaatst"
+    assert {(c["field"], c["old"], c["new"]) for c in moved["changes"]} >= {("datum", "2026-12-10", "2026-12-17")}
+    cancelled = next(m for m in second["moments"] if m["activity"]["nummer"] == "2026A05002")
+    assert (cancelled["kind"], cancelled["status"], cancelled["dossiers"]) == ("agendering", "geannuleerd", ["wmo"])

@@ -291,56 +291,74 @@ class _Run:
     async def _find_start(self, start: datetime) -> int | None:
         """The skiptoken to resume from so that no entry published at or after `start` is skipped.
 
-        None means "from the beginning" (the feed holds nothing older than `start`).
+        None means "from the beginning" (the feed holds nothing older than `start`). Each probe
+        reads one page of the anchor category; the estimate for the next probe interpolates
+        between the entries seen on both sides of `start` (or extrapolates from the oldest
+        entry seen while nothing newer is known, overshooting more after each miss). A page that
+        straddles `start` ends the search; when interpolation stops halving the bracket the
+        search bisects, so the worst case stays O(log n) probes.
         """
         start = start.astimezone(timezone.utc)
-        lo, lo_time, hi, hi_time = self._bracket(start)
-        if lo is None:
-            first = await self._probe(None)
-            if first.empty or not first.entries or first.entries[0][1] >= start:
-                return None
-            lo, lo_time, hi, hi_time = self._bracket(start)
-        assert lo is not None and lo_time is not None
-        if self._straddles(lo, start):
-            return lo
-        step = max(1024, self._span())
-        while hi is None:
-            probe = await self._probe(lo + step)
-            lo, lo_time, hi, hi_time = self._bracket(start)
-            if self._straddles(lo, start):
+        first = await self._probe(None)
+        if first.empty or not first.entries or first.entries[0][1] >= start:
+            return None
+        width: int | None = None
+        misses = 0
+        previous: tuple[int, datetime] | None = None
+        while True:
+            lo, lo_time, hi, up, up_time = self._bracket(start)
+            assert lo is not None and lo_time is not None
+            if self._straddles(lo, start) or (hi is not None and hi - lo <= 1):
                 return lo
-            step *= GALLOP_FACTOR
-        turn = 0
-        while hi - lo > 1:
-            turn += 1
-            guess = (lo + hi) // 2
-            if turn % 2 and hi_time is not None and lo_time is not None and hi_time > lo_time:
-                # Interpolate on publication time; every other step bisects so the worst case stays O(log n).
-                share = (start - lo_time) / (hi_time - lo_time)
-                guess = lo + int((hi - lo) * min(max(share, 0.02), 0.98))
-            guess = min(max(guess, lo + 1), hi - 1)
+            span = max(self._span(), 1)
+            if hi is not None and width is not None and hi - lo > width // 2:
+                # The last probe did not halve the bracket: bisect, which keeps the worst
+                # case O(log n) whatever the feed's pace does.
+                guess = (lo + hi) // 2
+            elif up is not None and up_time is not None and up_time > lo_time:
+                # Entries seen on both sides: interpolate on publication time, aiming half a
+                # page early, since a page that straddles `start` ends the search.
+                guess = int(lo + (up - lo) * ((start - lo_time) / (up_time - lo_time)) - span / 2)
+            else:
+                # Nothing seen past `start` yet (above lies at most an empty page: the end of
+                # the feed). Extrapolate the recent pace and aim a page late, so one probe
+                # usually lands just past it. Each miss doubles the step; no step goes further
+                # than 64x the distance covered, or 8x while the entries seen span less than a
+                # day (a page published in one burst says nothing about the years after it).
+                base, base_time = previous if previous and previous[1] < lo_time else min(
+                    (e for p in self.probes.values() for e in p.entries), key=lambda e: e[0]
+                )
+                steady = lo_time - base_time >= timedelta(days=1)
+                reach = max(lo - base, span) * (GALLOP_FACTOR**2 if steady else GALLOP_FACTOR)
+                estimate = float(lo + reach)
+                if lo_time > base_time:
+                    estimate = lo + (lo - base) * ((start - lo_time) / (lo_time - base_time)) * 2**misses + span
+                guess = int(min(max(estimate, lo + span), lo + reach))
+                if guess < lo + reach:
+                    misses += 1  # only an estimate that was not capped can prove the pace wrong
+                previous = (lo, lo_time)
+                if hi is not None and guess >= hi - 1:
+                    guess = (lo + hi) // 2  # the pace points past the end of the feed
+            if hi is not None:
+                width = hi - lo
+                guess = min(max(guess, lo + 1), hi - 1)
             await self._probe(guess)
-            lo, lo_time, hi, hi_time = self._bracket(start)
-            assert lo is not None and hi is not None
-            if self._straddles(lo, start):
-                return lo
-        return lo
 
-    def _bracket(self, start: datetime) -> tuple[int | None, datetime | None, int | None, datetime | None]:
+    def _bracket(self, start: datetime) -> tuple[int | None, datetime | None, int | None, int | None, datetime | None]:
         # lo: the last entry seen that was published before `start` (resuming there skips
-        # nothing newer); hi: the lowest probe token whose page starts at/after `start` or is empty.
-        lo = lo_time = hi = hi_time = None
+        # nothing newer); hi: the lowest probe token whose page starts at/after `start` or is
+        # empty; up: the first entry seen published at/after `start` (for interpolation).
+        lo = lo_time = hi = up = up_time = None
         for probe in self.probes.values():
             for token, moment in probe.entries:
-                if moment < start and (lo is None or token > lo):
-                    lo, lo_time = token, moment
-            if probe.token is None:
-                continue
-            if probe.empty or (probe.entries and probe.entries[0][1] >= start):
-                if hi is None or probe.token < hi:
-                    hi = probe.token
-                    hi_time = probe.entries[0][1] if probe.entries else datetime.now(timezone.utc)
-        return lo, lo_time, hi, hi_time
+                if moment < start:
+                    if lo is None or token > lo:
+                        lo, lo_time = token, moment
+                elif up is None or token < up:
+                    up, up_time = token, moment
+            if probe.token is not None and (probe.empty or (probe.entries and probe.entries[0][1] >= start)):
+                hi = probe.token if hi is None else min(hi, probe.token)
+        return lo, lo_time, hi, up, up_time
 
     def _straddles(self, lo: int, start: datetime) -> bool:
         # Some probe saw an entry at/after `start` right after `lo`: the bracket is one page wide.
