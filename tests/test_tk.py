@@ -340,6 +340,24 @@ def test_bad_bodies_are_retried_once_then_reported(store, feed, mode, message):
     assert result.new > 0  # everything else was stored
 
 
+def test_a_timeout_is_a_failure_of_that_category_only(store, feed):
+    feed.fail("Kamerstukdossier", 1.0)
+    source = SourceConfig("tk", "tk", feed.url, 900)
+
+    async def go() -> FetchResult:
+        async with HttpClient(HttpConfig(retries=0, timeout=0.3), backoff=0.001) as client:
+            return await tk.fetch(source, FetchContext(store, client, NOW))
+
+    result = asyncio.run(go())
+    assert result.error.startswith("Kamerstukdossier: timed out after 0.3s")
+    assert cursors(store)["Kamerstukdossier"] is None
+    assert cursors(store)["Zaak"] == tokens_of(feed, "Zaak")[-1]
+    # Without its dossier the zaak is stored all the same; the next run fills it in.
+    assert item(store, "zaak", Z2).data["kamerstukdossier"] is None
+    fetch(store, feed, LATER)
+    assert item(store, "zaak", Z2).data["kamerstukdossier"]["nummer"] == "31839"
+
+
 def test_a_single_bad_page_is_survived_by_the_retry(store, feed):
     feed.fail("Stemming", "malformed")
     result = fetch(store, feed)

@@ -416,7 +416,9 @@ class Builder:
         activities = set(z.refs.get("activiteit") or [])
         for ap in agendapunt_ids:
             activities.update(self.graph.targets("Agendapunt", ap, "activiteit"))
-        activiteit_ids = sorted(a for a in activities if not self.graph.known_deleted("Activiteit", a))
+        # Deleted activities stay listed: a zaak is not rebuilt when its meeting goes, and the
+        # moments of a cancelled meeting still need to know which zaken it was about.
+        activiteit_ids = sorted(activities)
         besluiten = self._besluiten(z)
         gestart = local_time(f.get("gestartop"))
         text_parts: list[str | None] = [titel, onderwerp]

@@ -191,9 +191,12 @@ def _apply(conn: sqlite3.Connection, source: str, entry: Entry) -> bool:
     refs = {key: sorted(set(ids)) for key, ids in entry.refs.items()}
     fields_json = json.dumps(entry.fields, sort_keys=True, ensure_ascii=False)
     refs_json = json.dumps(refs, sort_keys=True)
+    # When we first knew the entity (an activity's published_at): keep the earliest seen.
     first = entry.updated or entry.bijgewerkt
     if row is not None and row[5]:
-        first = row[5] if not first or row[5] < first else first
+        earlier, now = parse_time(row[5]), parse_time(first)
+        if now is None or (earlier is not None and earlier <= now):
+            first = row[5]
     # A looked-up version has no skiptoken; later feed versions then compare on bijgewerkt.
     skiptoken = entry.skiptoken
     conn.execute(
