@@ -384,7 +384,10 @@ def test_crash_while_storing_a_page_moves_no_cursor(store, feed, monkeypatch):
 
 
 def test_crash_before_the_rebuild_loses_no_item(store, feed, monkeypatch):
-    monkeypatch.setattr(tk._Run, "_rebuild", lambda self: (_ for _ in ()).throw(RuntimeError("killed")))
+    async def killed(self) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(tk._Run, "_rebuild", killed)
     with pytest.raises(RuntimeError):
         fetch(store, feed)
     assert store.count_items() == 0 and all(cursors(store)[c] for c in tk.CATEGORIES)

@@ -178,7 +178,7 @@ class _Run:
 
         await asyncio.gather(*(one(c) for c in ready))
         await self._lookups()
-        self._rebuild()
+        await self._rebuild()
         self.store.save_state(
             self.source.id,
             cursor={"skiptokens": {c: r["skiptoken"] for c, r in sorted(get_cursors(self.db, self.source.id).items())}},
@@ -441,7 +441,7 @@ class _Run:
 
     # ------------------------------------------------------------------ items
 
-    def _rebuild(self) -> None:
+    async def _rebuild(self) -> None:
         builder = Builder(
             Graph(self.db),
             self.source.id,
@@ -455,7 +455,9 @@ class _Run:
                 break
             # A fresh graph per batch: look-ups may have stored entities since the last one.
             builder.graph = Graph(self.db)
-            for category, entity_id in sorted(affected_items(builder.graph, keys) - done):
+            for count, (category, entity_id) in enumerate(sorted(affected_items(builder.graph, keys) - done), 1):
+                if count % 100 == 0:
+                    await asyncio.sleep(0)  # other sources share this event loop: let them run
                 done.add((category, entity_id))
                 outcome, item = builder.build(category, entity_id)
                 if outcome == "item" and item is not None:
