@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
+import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -179,28 +181,38 @@ def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    """List the configured sources with their health."""
+    """List the configured sources with their health; a failing one with its error and address."""
     config = _load(args)
     store = _open_store(args)
     try:
-        rows = []
+        rows: list[tuple[str, ...]] = []
+        details: list[list[str]] = []
         for source in config.sources.sources:
             health = store.health(source.id, source.kind, source.label)
+            extra: list[str] = []
             if not source.enabled:
-                status = "uit"
+                status = "uit (enabled: false)"
             elif not health.last_attempt:
                 status = "nog niet opgehaald"
             elif health.ok:
                 status = f"ok, laatst {format_nl(health.last_success)}"
             else:
-                status = f"MISLUKT {health.consecutive_failures}×: {health.last_error}"
+                last = format_nl(health.last_success) if health.last_success else "nooit"
+                status = f"MISLUKT {health.consecutive_failures}× (laatst gelukt: {last})"
+                extra = [f"fout: {health.last_error}", f"adres: {source.url}"]
             every = f"{source.every // 60}m" if source.every % 3600 else f"{source.every // 3600}h"
-            rows.append((source.id, source.kind, source.label or "", every, status, source.url))
-        widths = [max(len(str(r[i])) for r in rows + [("id", "kind", "label", "every", "status", "url")]) for i in range(5)]
+            rows.append((source.id, source.kind, source.label or "", every, status))
+            details.append(extra)
         header = ("id", "kind", "label", "every", "status")
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  url")
-        for row in rows:
-            print("  ".join(str(v).ljust(w) for v, w in zip(row[:5], widths)) + f"  {row[5]}")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        indent = sum(widths[:4]) + 2 * 4
+        width = max(shutil.get_terminal_size((120, 24)).columns - indent, 40)
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+        for row, extra in zip(rows, details):
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+            for line in extra:
+                for part in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False):
+                    print(" " * indent + part)
     finally:
         store.close()
     return EXIT_OK
@@ -646,3 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("monitor: interrupted; what was stored so far is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) went away; silence the flush at exit that would fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

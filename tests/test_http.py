@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from monitor.config import HttpConfig
-from monitor.sources.http import FetchError, HttpClient, ResponseTooLarge
+from monitor.sources.http import FetchError, HttpClient, ResponseTooLarge, Unreachable
 
 
 def _get(handler, config: HttpConfig | None = None, **kwargs):
@@ -82,8 +82,18 @@ def test_connection_errors_name_the_problem():
     def handler(request):
         raise httpx.ConnectError("Name or service not known", request=request)
 
-    with pytest.raises(FetchError, match="connection failed .*Name or service not known"):
+    with pytest.raises(Unreachable, match="connection failed .*Name or service not known") as info:
         _get(handler)
+    assert info.value.attempts == 3  # retried: a DNS hiccup can pass
+
+
+def test_a_timeout_is_not_unreachable():
+    def handler(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(FetchError) as info:
+        _get(handler)
+    assert not isinstance(info.value, Unreachable)  # one slow answer says nothing about the next
 
 
 def test_oversize_declared_length_is_refused():

@@ -132,4 +132,6 @@ def test_sources_command_lists_health(tmp_path, loopback, capsys):
     _run_json(config_dir)
     assert main(["sources", "--config", str(config_dir)]) == 0
     out = capsys.readouterr().out
-    assert "vakblad" in out and "ok, laatst" in out and "MISLUKT 1×: HTTP 500" in out
+    assert "vakblad" in out and "ok, laatst" in out
+    assert "kapot" in out and "MISLUKT 1× (laatst gelukt: nooit)" in out
+    assert "fout: HTTP 500" in out and f"adres: {loopback.url}/kapot.xml" in out  # what to fix, and where

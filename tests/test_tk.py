@@ -358,6 +358,20 @@ def test_a_timeout_is_a_failure_of_that_category_only(store, feed):
     assert item(store, "zaak", Z2).data["kamerstukdossier"]["nummer"] == "31839"
 
 
+def test_an_unreachable_host_stops_the_run_at_once_and_loses_nothing(store, feed):
+    fetch(store, feed)  # a first run that worked
+    before = cursors(store)
+    feed.publish("run2")
+    feed.stop()  # the Kamer is down (or DNS is): every connection is refused
+    result = fetch(store, feed, LATER)
+    assert result.error.startswith("cannot reach the Kamer: connection failed")
+    assert "the next run continues where this one stopped" in result.error
+    assert result.requests <= tk.CATEGORY_CONCURRENCY  # only the requests already in flight: no knocking 16 times
+    assert cursors(store) == before
+    assert list(store.db.query("SELECT * FROM tk_lookup")) == []  # an outage costs no look-up attempts
+    assert item(store, "activiteit", A1) is not None  # what was stored stays
+
+
 def test_a_single_bad_page_is_survived_by_the_retry(store, feed):
     feed.fail("Stemming", "malformed")
     result = fetch(store, feed)

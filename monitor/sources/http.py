@@ -25,7 +25,19 @@ MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer is treated as dow
 
 
 class FetchError(SourceError):
-    """A request failed for good (after retries). The message names the URL and the reason."""
+    """A request failed for good (after retries). The message names the URL and the reason.
+
+    `attempts` says how many requests were made, for the per-run request count.
+    """
+
+    def __init__(self, message: str, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class Unreachable(FetchError):
+    """The host could not be reached at all (DNS, refused connection): other requests to the same
+    host in this run will fail the same way, so a source may stop trying."""
 
 
 class ResponseTooLarge(FetchError):
@@ -117,23 +129,27 @@ class HttpClient:
         limit = max_bytes or self.config.max_bytes
         attempts = self.config.retries + 1
         last_problem = ""
+        unreachable = False
         for attempt in range(1, attempts + 1):
+            unreachable = False
             try:
                 async with self._semaphore:
                     self.requests += 1
                     response = await self._fetch_once(url, params, headers, limit)
-            except ResponseTooLarge:
+            except ResponseTooLarge as exc:
+                exc.attempts = attempt
                 raise
             except httpx.TimeoutException:
                 last_problem = f"timed out after {self.config.timeout:g}s"
                 delay = self._delay(attempt)
             except httpx.TooManyRedirects:
-                raise FetchError(f"too many redirects for {url}") from None
+                raise FetchError(f"too many redirects for {url}", attempt) from None
             except httpx.TransportError as exc:
                 last_problem = f"connection failed ({_short(exc)})"
+                unreachable = isinstance(exc, httpx.ConnectError)
                 delay = self._delay(attempt)
             except httpx.InvalidURL as exc:
-                raise FetchError(f"invalid URL {url}: {exc}") from None
+                raise FetchError(f"invalid URL {url}: {exc}", attempt) from None
             else:
                 response.attempts = attempt
                 if response.status == 304:
@@ -144,14 +160,15 @@ class HttpClient:
                 reason = _reason(response.status)
                 last_problem = f"HTTP {response.status} {reason}".rstrip()
                 if response.status not in RETRY_STATUS:
-                    raise FetchError(f"{last_problem} from {response.url}")
+                    raise FetchError(f"{last_problem} from {response.url}", attempt)
                 delay = self._delay(attempt, response.headers.get("retry-after"))
                 if delay is None:
-                    raise FetchError(f"{last_problem} from {response.url} (asks to wait too long)")
+                    raise FetchError(f"{last_problem} from {response.url} (asks to wait too long)", attempt)
             if attempt < attempts and delay is not None:
                 await asyncio.sleep(delay)
         suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
-        raise FetchError(f"{last_problem} for {url}{suffix}")
+        error = Unreachable if unreachable else FetchError
+        raise error(f"{last_problem} for {url}{suffix}", attempts)
 
     async def _fetch_once(self, url: str, params: dict[str, str] | None, headers: dict[str, str], limit: int) -> Response:
         async with self._client.stream("GET", url, params=params, headers=headers) as stream:

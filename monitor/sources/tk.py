@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -65,7 +64,7 @@ from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK
 from ..store import Store
 from ..timeutil import iso
 from . import FetchContext, FetchResult
-from .http import FetchError
+from .http import FetchError, Unreachable
 from .tk_items import Builder, Graph, affected_items, text
 from .tk_parse import Entry, FeedError, Page, parse_entity, parse_page, parse_time
 from .tk_store import (
@@ -148,7 +147,8 @@ class _Run:
     source: SourceConfig
     ctx: FetchContext
     result: FetchResult = field(default_factory=FetchResult)
-    errors: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (what, problem)
+    unreachable: Unreachable | None = None  # set once the host cannot be reached at all
     bytes: int = 0
     probes: dict[int | None, _Probe] = field(default_factory=dict)
     probe_requests: int = 0
@@ -183,19 +183,24 @@ class _Run:
             self.source.id,
             cursor={"skiptokens": {c: r["skiptoken"] for c, r in sorted(get_cursors(self.db, self.source.id).items())}},
         )
-        if self.errors:
-            self.result.error = "; ".join(self.errors)
+        if self.unreachable is not None:
+            self.result.error = f"cannot reach the Kamer: {self.unreachable}; the next run continues where this one stopped"
+        elif self.errors:
+            self.result.error = _summarise(self.errors)
         log.info("%s: %d requests (%d start-up probes)", self.source.id, self.result.requests, self.probe_requests)
         return self.result
 
     # ------------------------------------------------------------------ HTTP
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        if self.unreachable is not None:
+            raise self.unreachable  # no point in knocking on a door that is not there
         try:
             response = await self.ctx.client.get(f"{self.base}{path}", params=params, accept=ACCEPT)
         except FetchError as exc:
-            attempts = re.search(r"after (\d+) attempts", str(exc))
-            self.result.requests += int(attempts.group(1)) if attempts else 1
+            self.result.requests += exc.attempts
+            if isinstance(exc, Unreachable):
+                self.unreachable = exc
             raise
         self.result.requests += response.attempts
         self.bytes += len(response.content)
@@ -225,8 +230,9 @@ class _Run:
             try:
                 page = await self._page(category, token)
             except (FetchError, FeedError) as exc:
-                where = f" at skiptoken {token}" if token is not None else ""
-                self.errors.append(f"{category}: {exc}{where}")
+                if not isinstance(exc, Unreachable):
+                    where = f" at skiptoken {token}" if token is not None else ""
+                    self.errors.append((category, f"{exc}{where}"))
                 return
             pages += 1
             for problem in page.problems:
@@ -273,7 +279,8 @@ class _Run:
             for moment in wanted:
                 tokens[moment] = await self._find_start(moment)
         except (FetchError, FeedError) as exc:
-            self.errors.append(f"start-up search ({ANCHOR_CATEGORY}): {exc}; {', '.join(rest)} not started")
+            if not isinstance(exc, Unreachable):
+                self.errors.append((f"start-up search ({ANCHOR_CATEGORY})", f"{exc}; {', '.join(rest)} not started"))
             return
         finally:
             self.probe_requests = self.result.requests - before
@@ -388,7 +395,7 @@ class _Run:
             self.db.conn.execute(
                 "DELETE FROM tk_lookup WHERE EXISTS (SELECT 1 FROM tk_entities e WHERE e.category = tk_lookup.category AND e.id = tk_lookup.id)"
             )
-        budget = MAX_LOOKUPS_PER_RUN
+        budget = MAX_LOOKUPS_PER_RUN if self.unreachable is None else 0
         for _ in range(4):  # an Agendapunt found may name an Activiteit we lack: a few rounds
             if budget <= 0:
                 break
@@ -420,6 +427,8 @@ class _Run:
     async def _lookup(self, category: str, entity_id: str) -> None:
         try:
             entry: Entry = parse_entity(await self._get(f"/SyncFeed/2.0/Entiteiten/{entity_id}"), category)
+        except Unreachable:
+            return  # an outage says nothing about this entity: do not count it as a failed try
         except (FetchError, FeedError) as exc:
             self._lookup_failed(category, entity_id, str(exc))
             return
@@ -470,6 +479,14 @@ class _Run:
         for name, value in note_unknown(self.db, builder.unknown, self.seen_at):
             log.warning("%s: new value for %s: %r (passed through as text)", self.source.id, name, value)
             self.result.warnings.append(f"new value for {name}: {value!r} (passed through as text)")
+
+
+def _summarise(errors: list[tuple[str, str]]) -> str:
+    """One line for source health: categories that failed the same way are named together."""
+    grouped: dict[str, list[str]] = {}
+    for what, problem in errors:
+        grouped.setdefault(problem, []).append(what)
+    return "; ".join(f"{', '.join(whats)}: {problem}" for problem, whats in grouped.items())
 
 
 def _nl(number: int) -> str:
