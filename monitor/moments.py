@@ -317,6 +317,16 @@ def _chains(store: Store) -> tuple[list[_Chain], dict[str, dict[str, Any]]]:
     return list(chains.values()), rows
 
 
+def meeting_chains(store: Store) -> dict[str, _Chain]:
+    """Each stored activity's chain (the meeting it is part of), by item id.
+
+    A meeting the Kamer re-created under a new id (vervangen_vanuit) is one chain; its `root` is
+    the first activity's Kamer id and `current` the activity that now stands for the meeting.
+    """
+    chains, _ = _chains(store)
+    return {member.id: chain for chain in chains for member in chain.members}
+
+
 def _status(activity: Item) -> str:
     return str(activity.data.get("status") or "").strip().lower()
 
@@ -822,7 +832,7 @@ def format_moments_text(moments: list[Moment], titles: dict[str, str] | None = N
     if rest:
         out.append("Vervallen of voorbij:")
         for moment in rest:
-            extra = "; ".join(describe_changes(moment.changes)[-1:])
+            extra = "; ".join(line for line in describe_changes(moment.changes)[-1:] if line != moment.status)
             out.append(
                 f"• {KIND_LABELS.get(moment.kind, moment.kind)}: {_meeting_line(moment)} — {moment.status}"
                 + (f" ({extra})" if extra else "")

@@ -151,3 +151,27 @@ def test_loopback_server_serves_the_feeds(tmp_path):
     finally:
         server.stop()
     assert AMS  # used for clarity in other tests
+
+
+def test_a_recreated_meeting_is_one_event_that_moves(store):
+    rules = make_config().rules
+    old = activity("a1", "Commissiedebat Jeugdbeleid", NOW + timedelta(days=9))
+    add(store, old, "jeugd", "kern", ["jeugdzorg"])
+    uid = "tk-activiteit-a1@lobbykalender.monitor"
+    first = events(cal.build_calendar(store, rules, [], NOW))
+    assert int(first[uid]["SEQUENCE"]) == 0
+    # The Kamer marks the meeting Verplaatst before it knows the new date: no longer a fixed appointment.
+    postponed = activity("a1", "Commissiedebat Jeugdbeleid", NOW + timedelta(days=9), status="Verplaatst")
+    add(store, postponed, "jeugd", "kern", ["jeugdzorg"], seen=NOW + timedelta(hours=1))
+    waiting = events(cal.build_calendar(store, rules, [], NOW + timedelta(hours=1)))[uid]
+    assert str(waiting["STATUS"]) == "TENTATIVE" and str(waiting["SUMMARY"]).startswith("VERPLAATST (nieuwe datum volgt)")
+    assert int(waiting["SEQUENCE"]) == 1
+    # Then it re-creates the meeting under a new id, two weeks later, without an agenda yet.
+    new = activity("a2", "Commissiedebat Jeugdbeleid", NOW + timedelta(days=23))
+    new.data["vervangen_vanuit"] = "a1"
+    store.upsert_item(new, iso(NOW + timedelta(hours=2)))
+    found = events(cal.build_calendar(store, rules, [], NOW + timedelta(hours=2)))
+    assert "tk-activiteit-a2@lobbykalender.monitor" not in found  # not a second event
+    moved = found[uid]
+    assert moved["DTSTART"].dt == NOW + timedelta(days=23) and str(moved["STATUS"]) == "CONFIRMED"
+    assert int(moved["SEQUENCE"]) == 2

@@ -7,7 +7,9 @@ Outlook and Google subscribe to it, so the feed must behave like a calendar serv
   status, place, title or agenda changes, SEQUENCE goes up by one and DTSTAMP/LAST-MODIFIED move;
   otherwise the event is byte-identical to the previous run.
 - A cancelled meeting (status Geannuleerd/Vervallen, or deleted by the Kamer) is published with
-  STATUS:CANCELLED. An event that drops out of the feed (its moment no longer exists) is published
+  STATUS:CANCELLED; one marked Verplaatst whose new date is not known yet as TENTATIVE. A meeting
+  the Kamer re-creates under a new id (VervangenVanuit) stays one event that moves (its UID comes
+  from the first activity), just as its moments do. An event that drops out of the feed (its moment no longer exists) is published
   once more as CANCELLED until its date has passed, so subscribed calendars remove it.
 - Times are Europe/Amsterdam with a VTIMEZONE; deadlines are all-day events.
 
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from icalendar import Calendar, Event
 
 from ..models import KIND_ACTIVITY, Moment
-from ..store import row_to_item
+from ..moments import meeting_chains
 from ..timeutil import AMS, format_nl, iso, to_local
 
 if TYPE_CHECKING:
@@ -192,27 +194,42 @@ def _meeting_drafts(
 ) -> list[_Draft]:
     since = iso(now - timedelta(days=PAST_DAYS))
     sql = f"""
-        SELECT i.*, group_concat(DISTINCT m.dossier) AS dossiers FROM items i JOIN matches m ON m.item_id = i.id
-        WHERE m.dossier IN ({', '.join('?' for _ in scope)}) AND i.kind = ? AND i.event_at >= ?
-        GROUP BY i.id ORDER BY i.event_at, i.id
+        SELECT i.id, group_concat(DISTINCT m.dossier) AS dossiers FROM items i JOIN matches m ON m.item_id = i.id
+        WHERE m.dossier IN ({', '.join('?' for _ in scope)}) AND i.kind = ?
+        GROUP BY i.id ORDER BY i.id
     """
+    # A meeting the Kamer moved by re-creating it is one event: its UID comes from the first
+    # activity, it shows the current one, and it carries the dossiers any of them matched.
+    chains = meeting_chains(store)
+    meetings: dict[str, tuple[Item, set[str]]] = {}
+    for row in store.db.query(sql, [*scope, KIND_ACTIVITY]):
+        chain = chains.get(row["id"])
+        if chain is None or chain.current is None:
+            continue
+        current = chain.current
+        key = f"{current.source}:activiteit/{chain.root}"
+        meetings.setdefault(key, (current, set()))[1].update((row["dossiers"] or "").split(","))
     drafts = []
-    for row in store.db.query(sql, [*scope, KIND_ACTIVITY, since]):
-        item = row_to_item(row)
-        dossiers = [d for d in scope if d in (row["dossiers"] or "").split(",")]
+    for key, (item, matched) in sorted(meetings.items(), key=lambda entry: (entry[1][0].event_at or "", entry[0])):
+        dossiers = [d for d in scope if d in matched]
         start = to_local(item.event_at)
-        if start is None:
+        if start is None or (item.event_at or "") < (since or ""):
             continue
         end = to_local(item.data.get("eindtijd")) or start + timedelta(hours=2)
         if end <= start:
             end = start + timedelta(hours=2)
         status = str(item.data.get("status") or "")
-        cancelled = status.lower() in CANCELLED_STATUSES or row["deleted_at"] is not None
+        row = store.item_row(item.id) or {}
+        cancelled = status.lower() in CANCELLED_STATUSES or row.get("deleted_at") is not None
+        # "Verplaatst" without a new activity yet: the old time no longer holds, the new one is unknown.
+        awaiting = not cancelled and status.lower() == "verplaatst"
         soort = str(item.data.get("soort") or "Vergadering")
         title = _one_line(item.title) or soort
         summary = f"{soort}: {title}" if soort and not title.lower().startswith(soort.lower()) else title
         if cancelled:
             summary = f"GEANNULEERD: {summary}"
+        elif awaiting:
+            summary = f"VERPLAATST (nieuwe datum volgt): {summary}"
         location = ", ".join(x for x in (_one_line(item.data.get("locatie")), "Tweede Kamer") if x)
         agenda = [str(a) for a in item.data.get("agenda") or []]
         woordvoerders = _woordvoerders(by_activity.get(item.id, []))
@@ -238,18 +255,18 @@ def _meeting_drafts(
             lines.append("")
             lines.append(url)
         event = Event()
-        uid = f"{_uid_part(item.id)}@{UID_DOMAIN}"
+        uid = f"{_uid_part(key)}@{UID_DOMAIN}"
         event.add("uid", uid)
         event.add("summary", summary)
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("location", location)
         event.add("description", "\n".join(lines))
-        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if awaiting else "CONFIRMED"))
         event.add("categories", [titles[d] for d in dossiers])
         if url:
             event.add("url", url)
-        fingerprint = {"start": iso(start), "end": iso(end), "status": cancelled, "summary": summary, "location": location, "agenda": agenda, "wv": woordvoerders}
+        fingerprint = {"start": iso(start), "end": iso(end), "status": "awaiting" if awaiting else cancelled, "summary": summary, "location": location, "agenda": agenda, "wv": woordvoerders}
         drafts.append(_Draft(uid, dossiers, start.date().isoformat(), fingerprint, event))
     return drafts
 
