@@ -155,7 +155,7 @@ async def _fetch_one(
         status = "ongewijzigd" if result.not_modified else f"{new} nieuw, {changed} gewijzigd"
         progress(f"{source.id}: {status}" + (f" (waarschuwing: {warning})" if warning else ""))
     for warning in result.warnings if result else []:
-        log.warning("%s: %s", source.id, warning)
+        log.info("%s: %s", source.id, warning)  # already in the progress line
     return SourceRun(source, result, error, time.monotonic() - started, store.health(source.id, source.kind, source.label))
 
 

@@ -288,7 +288,7 @@ class _Run:
             moment = early if category in ACTIVITY_CATEGORIES else since
             mode = f"since {moment.date().isoformat()}" if tokens[moment] is not None else "full"
             start_cursor(self.db, self.source.id, category, tokens[moment], mode, self.seen_at)
-        self.ctx.progress(f"first run: start found in {self.probe_requests} requests")
+        self.ctx.progress(f"first run: start found in {self.probe_requests} request{'' if self.probe_requests == 1 else 's'}")
 
     async def _probe(self, token: int | None) -> _Probe:
         if token in self.probes:
@@ -477,7 +477,7 @@ class _Run:
                         self.result.deleted += 1
             clear_dirty(self.db, self.source.id, keys)
         for name, value in note_unknown(self.db, builder.unknown, self.seen_at):
-            log.warning("%s: new value for %s: %r (passed through as text)", self.source.id, name, value)
+            log.info("%s: new value for %s: %r (passed through as text)", self.source.id, name, value)
             self.result.warnings.append(f"new value for {name}: {value!r} (passed through as text)")
 
 
