@@ -382,3 +382,26 @@ def test_engine_agrees_with_reference_on_a_large_random_rule_set():
         analysed = analyse_item(it.fields())
         expected = [r.name for r in rules if evaluate(r.ast, analysed)]
         assert [m.rule for m in matcher.match(it)] == expected
+
+
+def test_engine_agrees_with_reference_on_long_texts():
+    # Fields above ~12,000 characters index word positions in one pass instead of str.find.
+    rng = random.Random(11)
+    rules = []
+    for index in range(120):
+        a, b, c = (rng.choice(_TERMS) for _ in range(3))
+        query = rng.choice([a, f"{a} OR {b}", f"{a} NEAR/{rng.randint(0, 3)} {b}", f"({a} OR {b}) AND NOT {c}"])
+        try:
+            rules.append(rule(f"r{index}", query))
+        except QueryError:
+            pass
+    matcher = compile_rules([dossier(*rules)])
+    for _ in range(2):
+        words = [rng.choice([w, w.upper(), w.capitalize()]) + rng.choice(_SEPARATORS) for w in rng.choices(_VOCAB, k=2500)]
+        it = item("".join(words))
+        assert len(it.text) > 15_000
+        analysed = analyse_item(it.fields())
+        expected = [r.name for r in rules if evaluate(r.ast, analysed)]
+        found = matcher.match(it)
+        assert [m.rule for m in found] == expected
+        assert all("«" in m.snippet for m in found)

@@ -3,9 +3,13 @@
 How it stays fast with thousands of rules (the Lucene Monitor / percolator approach):
 
 1. Every term of every rule becomes one or more literal patterns over the normalised scan buffer
-   of `text.analyse` (" motie ", " moties ", " jeugd" for jeugd*, "zorg " for *zorg). All patterns
-   go into one Aho-Corasick automaton (pyahocorasick), so scanning a field costs the same whether
-   there are ten rules or ten thousand.
+   of `text.analyse` (" motie ", " moties ", " jeugd" for jeugd*, "zorg " for *zorg). Patterns that
+   are one whole word (most of them) are looked up by intersecting the field's set of words with
+   a dict of them (one C-level set operation); the others (phrases, wildcards) go into one
+   Aho-Corasick automaton (pyahocorasick). Either way a field costs about the same to scan
+   whether there are ten rules or ten thousand. (Keeping single words out of the automaton makes
+   it small, which matters: pyahocorasick searches a node's children linearly, so a big trie
+   costs ~10x more per character than a small one.)
 2. Each rule is *indexed* under a small set of its terms that any match must contain: for an AND
    (or NEAR) the rarest side, for an OR every branch (`_anchors`). A scan hit on one of those terms
    makes the rule a candidate; rules none of whose anchor terms occur are never looked at.
@@ -19,6 +23,7 @@ rules × text. The reference semantics live in `evaluate.py`; tests check both a
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +46,10 @@ SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
 
 Check = Callable[["_Scan"], bool]
 
+# Above this many characters a field's word positions are indexed in one pass; below it a
+# str.find per word is cheaper.
+_FIND_LIMIT = 12_000
+
 
 # ---------------------------------------------------------------------------- compiled pieces
 
@@ -59,7 +68,7 @@ class _Prim:
         self.cost = cost
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Leaf:
     """A term as it occurs in one rule: its prim and the fields it searches."""
 
@@ -68,7 +77,7 @@ class _Leaf:
     text: str
 
 
-@dataclass
+@dataclass(eq=False)
 class _Rule:
     index: int
     dossier: str
@@ -79,6 +88,21 @@ class _Rule:
     check: Check
     leaves: tuple[_Leaf, ...]  # the positive terms, for `terms` and the snippet
     exclude: int | None  # index into Matcher._excludes
+    # Precomputed so that reporting a match costs a few set operations: (text, pids, fields, prim
+    # when case-sensitive), and per snippet field the distinct prims that can hit there.
+    terms: tuple[tuple[str, frozenset[int], tuple[str, ...], _Prim | None], ...] = ()
+    snippet_plan: tuple[tuple[str, tuple[_Prim, ...]], ...] = ()
+    unique_terms: bool = True
+
+    def __post_init__(self) -> None:
+        self.terms = tuple((leaf.text, leaf.prim.pids, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
+        plan = []
+        for field in SNIPPET_FIELDS:
+            prims = tuple({id(l.prim): l.prim for l in self.leaves if field in l.fields}.values())
+            if prims:
+                plan.append((field, prims))
+        self.snippet_plan = tuple(plan)
+        self.unique_terms = len({leaf.text for leaf in self.leaves}) == len(self.leaves)
 
 
 # ---------------------------------------------------------------------------- per-item state
@@ -87,29 +111,56 @@ class _Rule:
 class _Scan:
     """What the automaton found in one item's fields, with lazily computed word positions."""
 
-    __slots__ = ("analysed", "hits", "pids", "meta", "_occ", "_spans")
+    __slots__ = ("analysed", "hits", "pids", "meta", "words", "tokens", "found", "_occ", "_spans", "_unions", "_positions")
 
-    def __init__(self, meta: list[tuple[int, int, int]]) -> None:
+    def __init__(self, meta: list[tuple[int, int, int]], words: dict[int, str]) -> None:
         self.analysed: dict[str, Analysed] = {}
         self.hits: dict[str, list[tuple[int, int]]] = {}
         self.pids: dict[str, set[int]] = {}
         self.meta = meta
+        self.words = words  # pattern id -> the padded word, for whole-word patterns
+        self.tokens: dict[str, list[str]] = {}  # the buffer split on spaces, per field
+        self.found: dict[str, set[str]] = {}  # the whole-word patterns present, per field
+        self._positions: dict[str, dict[str, list[int]]] = {}
         self._occ: dict[str, dict[int, list[int]]] = {}
         self._spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        self._unions: dict[tuple[str, ...], set[int] | frozenset[int]] = {}
 
-    def occurrences(self, field: str) -> dict[int, list[int]]:
-        """Pattern id -> end offsets of its hits in `field` (built once per field, on demand)."""
+    def union(self, fields: tuple[str, ...]) -> set[int] | frozenset[int]:
+        """The patterns that hit in any of `fields`."""
+        found = self._unions.get(fields)
+        if found is None:
+            sets = [self.pids[f] for f in fields if f in self.pids]
+            found = self._unions[fields] = sets[0] if len(sets) == 1 else frozenset().union(*sets)
+        return found
+
+    def ends(self, field: str, pid: int, pattern: str | None) -> list[int]:
+        """End offsets of the hits of one pattern in `field` (found on demand).
+
+        Automaton patterns come from the scan's hit list; whole-word patterns (`pattern` given)
+        are found with str.find, which is C-level and only runs for words that do occur.
+        """
         occ = self._occ.get(field)
         if occ is None:
             occ = {}
-            for end, pid in self.hits[field]:
-                ends = occ.get(pid)
-                if ends is None:
-                    occ[pid] = [end]
+            for end, hit in self.hits[field]:
+                found = occ.get(hit)
+                if found is None:
+                    occ[hit] = [end]
                 else:
-                    ends.append(end)
+                    found.append(end)
             self._occ[field] = occ
-        return occ
+        found = occ.get(pid)
+        if found is None and pattern is not None:
+            buffer = self.analysed[field].lower
+            found = []
+            last = len(pattern) - 1
+            at = buffer.find(pattern)
+            while at >= 0:
+                found.append(at + last)
+                at = buffer.find(pattern, at + 1)
+            occ[pid] = found
+        return found or []
 
     def spans(self, prim: _Prim, field: str) -> list[tuple[int, int]]:
         """The word ranges (first, last) where `prim` occurs in `field`, sorted."""
@@ -121,12 +172,17 @@ class _Scan:
         pids = self.pids.get(field)
         if pids is not None and not prim.pids.isdisjoint(pids):
             analysed = self.analysed[field]
-            occ = self.occurrences(field)
             meta = self.meta
+            words = self.words
             case = prim.case
+            long_field = len(analysed.lower) > _FIND_LIMIT
             for pid in prim.pids & pids:
+                word = words.get(pid)
+                if word is not None and long_field:
+                    out += self._word_spans(field, word[1:-1], case)
+                    continue
                 length, lead_space, trail_space = meta[pid]
-                for end in occ[pid]:
+                for end in self.ends(field, pid, word):
                     first = end - length + 1 + lead_space
                     last = end - trail_space
                     if case is not None and analysed.cased[first : last + 1] != case:
@@ -134,6 +190,36 @@ class _Scan:
                     out.append(analysed.span(first, last))
             out = sorted(set(out))
         self._spans[key] = out
+        return out
+
+    def _word_spans(self, field: str, word: str, case: str | None) -> list[tuple[int, int]]:
+        # Long fields: one pass over the tokens indexes every found word, instead of a str.find
+        # through the whole buffer per word. Token 0 is the buffer's leading "", then the words,
+        # then a "\x00" before each joined form.
+        positions = self._positions.get(field)
+        if positions is None:
+            positions = {}
+            found = self.found[field]
+            for index, token in enumerate(self.tokens[field]):
+                if token in found:
+                    seen = positions.get(token)
+                    if seen is None:
+                        positions[token] = [index]
+                    else:
+                        seen.append(index)
+            self._positions[field] = positions
+        analysed = self.analysed[field]
+        count = len(analysed)
+        cased = analysed.words(cased=True) if case is not None else None
+        out = []
+        for index in positions.get(word, ()):
+            if index <= count:
+                if cased is None or cased[index - 1] == case:
+                    out.append((index - 1, index - 1))
+            else:
+                cell = (index - count - 2) // 2
+                if cased is None or analysed.joined(cased=True)[cell][0] == case:
+                    out.append(analysed.cells[cell])
         return out
 
     def leaf_hit(self, leaf: _Leaf) -> bool:
@@ -158,6 +244,9 @@ class Matcher:
         self._automaton: Any = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         self._patterns: dict[str, int] = {}
         self._meta: list[tuple[int, int, int]] = []  # per pattern: length, leading space, trailing space
+        self._word_pids: dict[str, int] = {}  # whole-word patterns, by word: looked up, not scanned
+        self._word_patterns: dict[int, str] = {}  # pattern id -> " word "
+        self._in_automaton = 0
         self._prims: dict[tuple[Any, ...], _Prim] = {}
         self._rules: list[_Rule] = []
         self._excludes: list[Check] = []
@@ -173,7 +262,13 @@ class Matcher:
             pid = len(self._meta)
             self._patterns[text] = pid
             self._meta.append((len(text), int(text.startswith(" ")), int(text.endswith(" "))))
-            self._automaton.add_word(text, pid)
+            word = text[1:-1]
+            if len(text) > 2 and text[0] == " " and text[-1] == " " and " " not in word:
+                self._word_pids[word] = pid
+                self._word_patterns[pid] = text
+            else:
+                self._automaton.add_word(text, pid)
+                self._in_automaton += 1
         return pid
 
     def _prim(self, term: Term) -> _Prim:
@@ -314,7 +409,7 @@ class Matcher:
         for field, index in self._anchors.items():
             self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
         self._empty = len(self._meta) == 0
-        if not self._empty:
+        if self._in_automaton:
             self._automaton.make_automaton()
         return self
 
@@ -327,24 +422,40 @@ class Matcher:
 
     @property
     def pattern_count(self) -> int:
-        """How many distinct patterns the automaton holds."""
+        """How many distinct patterns there are (whole words and automaton patterns)."""
         return len(self._meta)
+
+    @property
+    def automaton_size(self) -> int:
+        """How many patterns the automaton holds (phrases and wildcards)."""
+        return self._in_automaton
 
     def scan(self, fields: dict[str, str]) -> _Scan:
         """Run the automaton over every non-empty field."""
-        scan = _Scan(self._meta)
+        scan = _Scan(self._meta, self._word_patterns)
         if self._empty:
             return scan
-        iterate = self._automaton.iter
+        iterate = self._automaton.iter if self._in_automaton else None
+        word_pids = self._word_pids
         for name, value in fields.items():
             if not value:
                 continue
             analysed = analyse(value)
-            hits = list(iterate(analysed.lower))
-            if hits:
+            lower = analysed.lower
+            hits = list(iterate(lower)) if iterate is not None else []
+            pids = {pid for _, pid in hits}
+            # The buffer's words (cells included; "\x00" and "" never name a pattern) that are
+            # whole-word patterns: a set intersection that iterates the smaller side.
+            tokens = lower.split(" ")
+            found = word_pids.keys() & set(tokens)
+            if found:
+                pids.update(map(word_pids.__getitem__, found))
+            if pids:
                 scan.analysed[name] = analysed
                 scan.hits[name] = hits
-                scan.pids[name] = {pid for _, pid in hits}
+                scan.pids[name] = pids
+                scan.tokens[name] = tokens
+                scan.found[name] = found
         return scan
 
     def match(self, item: Item) -> list[Match]:
@@ -383,18 +494,24 @@ class Matcher:
                     vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
                 if vetoed:
                     continue
-            hit = [leaf for leaf in rule.leaves if scan.leaf_hit(leaf)]
-            terms = list(dict.fromkeys(leaf.text for leaf in hit))
-            matches.append(Match(item_id, rule.dossier, rule.name, terms, _snippet(scan, hit, snippets), rule.priority))
+            matches.append(Match(item_id, rule.dossier, rule.name, _terms(scan, rule), _snippet(scan, rule, snippets), rule.priority))
         return matches
 
 
 def compile_rules(dossiers: Iterable[Any]) -> Matcher:
     """Compile all dossiers (config.DossierConfig) into one Matcher; do this once per rules version."""
-    matcher = Matcher()
-    for dossier in dossiers:
-        matcher.add_dossier(dossier)
-    return matcher.finish()
+    # Compiling allocates hundreds of thousands of small objects and frees none; the cyclic
+    # garbage collector would rescan them over and over (measured: half the compile time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        matcher = Matcher()
+        for dossier in dossiers:
+            matcher.add_dossier(dossier)
+        return matcher.finish()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------- checks
@@ -477,18 +594,38 @@ def _within(a: list[tuple[int, int]], b: list[tuple[int, int]], reach: int) -> b
     return False
 
 
-def _snippet(scan: _Scan, hit: list[_Leaf], cache: dict[tuple[Any, ...], str]) -> str:
-    for field in SNIPPET_FIELDS:
-        prims = tuple(sorted({leaf.prim.index: leaf.prim for leaf in hit if field in leaf.fields}.items()))
-        if not prims or field not in scan.pids:
+def _terms(scan: _Scan, rule: _Rule) -> list[str]:
+    out = []
+    for text, pids, fields, case_prim in rule.terms:
+        if case_prim is None:
+            if not pids.isdisjoint(scan.union(fields)):
+                out.append(text)
+        elif any(scan.spans(case_prim, f) for f in fields if f in scan.pids):
+            out.append(text)
+    return out if rule.unique_terms else list(dict.fromkeys(out))
+
+
+def _snippet(scan: _Scan, rule: _Rule, cache: dict[tuple[Any, ...], str]) -> str:
+    for field, prims in rule.snippet_plan:
+        got = scan.pids.get(field)
+        if got is None:
             continue
-        key = (field, tuple(index for index, _ in prims))
+        if len(prims) == 1:
+            if prims[0].pids.isdisjoint(got):
+                continue
+            hit = prims
+        else:
+            hit = tuple(prim for prim in prims if not prim.pids.isdisjoint(got))
+            if not hit:
+                continue
+        key = (field, hit)
         cached = cache.get(key)
         if cached is not None:
             return cached
-        spans: list[tuple[int, int]] = []
-        for _, prim in prims:
-            spans += scan.spans(prim, field)
+        if len(hit) == 1:
+            spans = scan.spans(hit[0], field)
+        else:
+            spans = sorted(span for prim in hit for span in scan.spans(prim, field))
         if spans:
             text = cache[key] = snippet(scan.analysed[field], spans)
             return text

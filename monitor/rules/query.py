@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 from .text import fold, is_caps_abbreviation, words_of
@@ -77,17 +78,19 @@ class Term:
     start: int = field(default=0, compare=False)
     end: int = field(default=0, compare=False)
 
-    @property
+    # cached_property writes the instance __dict__ directly, which a frozen dataclass allows;
+    # compiling 10,000 rules asks these questions many times.
+    @cached_property
     def folded(self) -> tuple[str, ...]:
         """The words in lower case."""
         return tuple(w.lower() for w in self.words)
 
-    @property
+    @cached_property
     def case_sensitive(self) -> bool:
         """A single short word in capitals (BUIG, ZIN) matches only in capitals."""
         return len(self.words) == 1 and not (self.lead or self.trail) and is_caps_abbreviation(self.words[0])
 
-    @property
+    @cached_property
     def plurals(self) -> bool:
         """Whether the plural forms count too (plain single words only)."""
         return len(self.words) == 1 and not (self.lead or self.trail or self.exact or self.case_sensitive)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
-from itertools import accumulate
+from bisect import bisect_left, bisect_right
+from itertools import accumulate, compress, repeat
 from operator import add
 
 __all__ = [
@@ -41,9 +41,10 @@ __all__ = [
 # ---------------------------------------------------------------------------- folding
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_SPLIT = re.compile(r"([\W_]+)")
-# A compound glued by hyphens or slashes, including a word broken at a line end ("jeugd-\nzorg").
-_COMPOUND = re.compile(r"[^\W_]+(?:(?:[-/]|-[ \t]*\r?\n[ \t]*)[^\W_]+)+")
+_NON_WORD = re.compile(r"[\W_]")
+_LINE_BREAK = re.compile(r"-[ \t]*\r?\n[ \t]*")
+# ASCII punctuation and whitespace become spaces (str.translate has a fast path for ASCII).
+_SPACES = {code: " " for code in range(128) if not chr(code).isalnum()}
 
 _SPECIAL = {
     "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
@@ -62,12 +63,15 @@ class _FoldTable(dict[int, str]):
         char = chr(code)
         if char in _SPECIAL:
             out = _SPECIAL[char]
+        elif unicodedata.combining(char):
+            out = ""  # a loose accent (text in decomposed form)
+        elif not char.isalnum():
+            # Curly quotes, ellipses, ™ …: a separator, one ASCII space, so that almost all
+            # Dutch text is pure ASCII after folding (the fast path below).
+            out = " "
         else:
             decomposed = unicodedata.normalize("NFKD", char)
-            out = "".join(c for c in decomposed if not unicodedata.combining(c))
-            if not char.isalnum() and any(c.isalnum() for c in out):
-                # ™ → "TM" would glue letters onto the word before it; keep symbols separators.
-                out = " "
+            out = "".join(c for c in decomposed if not unicodedata.combining(c)) or char
         self[code] = out
         return out
 
@@ -75,11 +79,27 @@ class _FoldTable(dict[int, str]):
 _TABLE = _FoldTable()
 
 
+_ASCII_BYTES = bytes(range(128))
+
+
 def _fold_cased(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     """Fold accents (keeping case). Returns the folded text and, when its length differs from the
     original (ĳ → ij, a dropped soft hyphen), the positions where it shifts and by how much."""
     if text.isascii():
         return text, None, None
+    # Dutch text has a handful of distinct non-ASCII characters (é, ë, ’, “ …). Find them with
+    # C-level operations (regex scanning costs ~10 ns per character) and replace each in one go.
+    others = set(text.encode("utf-8").translate(None, _ASCII_BYTES).decode("utf-8"))
+    replacements = [(char, _TABLE[ord(char)]) for char in others]
+    if all(len(new) == 1 for _, new in replacements):
+        for char, new in replacements:
+            text = text.replace(char, new)
+        return text, None, None
+    return _fold_shifting(text)
+
+
+def _fold_shifting(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    # The rare case where folding changes the length: record where, for offsets back.
     pieces: list[str] = []
     marks: list[int] = []
     deltas: list[int] = []
@@ -100,6 +120,18 @@ def _fold_cased(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     return "".join(pieces), marks or None, deltas or None
 
 
+def _tokenise(folded: str) -> tuple[list[str], list[int]]:
+    """The words of folded text and where each starts (all C-level operations: this runs on
+    every field of every item)."""
+    if folded.isascii():
+        spaced = folded.translate(_SPACES)
+    else:
+        spaced = _NON_WORD.sub(" ", folded)
+    pieces = spaced.split(" ")
+    positions = accumulate(map(add, map(len, pieces), repeat(1)), initial=0)
+    return list(filter(None, pieces)), list(compress(positions, pieces))
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-folded text, e.g. 'Financiële Ideeën' → 'financiele ideeen'."""
     return _fold_cased(text)[0].lower()
@@ -107,7 +139,7 @@ def fold(text: str) -> str:
 
 def words_of(text: str) -> list[str]:
     """The words of a text as the engine sees them (accents folded, case kept)."""
-    return [w for w in _SPLIT.split(_fold_cased(text)[0]) if w and not _SPLIT.fullmatch(w)]
+    return _tokenise(_fold_cased(text)[0])[0]
 
 
 # ---------------------------------------------------------------------------- analysis
@@ -120,34 +152,24 @@ class Analysed:
     starts at buffer index `starts[i]`; joined forms live in cells after `primary_end`.
     """
 
-    __slots__ = ("text", "cased", "lower", "primary_end", "starts", "cells", "cell_starts", "_fstarts", "_lens", "_marks", "_deltas")
+    __slots__ = ("text", "cased", "lower", "primary_end", "_starts", "cells", "cell_starts", "_fstarts", "_lens", "_marks", "_deltas")
 
     def __init__(self, text: str) -> None:
         self.text = text
         folded, self._marks, self._deltas = _fold_cased(text)
-        parts = _SPLIT.split(folded)
-        bounds = list(accumulate(map(len, parts), initial=0))
-        words = parts[0::2]
-        fstarts = bounds[0::2]
-        if words and not words[-1]:
-            words.pop()
-            fstarts.pop()
-        if words and not words[0]:
-            del words[0], fstarts[0]
+        words, fstarts = _tokenise(folded)
         lens = list(map(len, words))
         self._fstarts = fstarts
         self._lens = lens
         buffer = " " + " ".join(words) + " " if words else " "
-        self.starts = list(map(add, accumulate(lens, initial=0), range(1, len(words) + 1)))
+        self._starts: list[int] | None = None
         self.primary_end = len(buffer)
         self.cells: list[tuple[int, int]] = []
         self.cell_starts: list[int] = []
         if words and ("-" in folded or "/" in folded):
             extra: list[str] = []
             at = len(buffer)
-            for match in _COMPOUND.finditer(folded):
-                first = bisect_right(fstarts, match.start()) - 1
-                last = bisect_right(fstarts, match.end() - 1) - 1
+            for first, last in _chains(folded, fstarts, lens):
                 for a, b in _sub_joins(first, last):
                     joined = "".join(words[a : b + 1])
                     self.cells.append((a, b))
@@ -163,12 +185,20 @@ class Analysed:
 
     # ------------------------------------------------------------ words
 
+    @property
+    def starts(self) -> list[int]:
+        """Where each word starts in the buffer (computed on first use: only hits need it)."""
+        if self._starts is None:
+            lens = self._lens
+            self._starts = list(map(add, accumulate(lens, initial=0), range(1, len(lens) + 1)))
+        return self._starts
+
     def __len__(self) -> int:
-        return len(self.starts)
+        return len(self._lens)
 
     def words(self, cased: bool = False) -> list[str]:
         """The words, in order (lower-case unless `cased`)."""
-        if not self.starts:
+        if not self._lens:
             return []
         return (self.cased if cased else self.lower)[1 : self.primary_end - 1].split(" ")
 
@@ -199,12 +229,64 @@ class Analysed:
         """Start and end offsets in the original text of words first..last."""
         start = self._fstarts[first_word]
         end = self._fstarts[last_word] + self._lens[last_word]
+        if self._marks is None:
+            return start, end
         return self._original(start), max(self._original(end - 1) + 1, self._original(start) + 1)
+
+    def word_at(self, offset: int) -> int:
+        """The index of the first word that ends after `offset` in the original text."""
+        if self._marks is not None:
+            # Rare (ligatures, soft hyphens): search on original offsets directly.
+            low, high = 0, len(self._fstarts)
+            while low < high:
+                mid = (low + high) // 2
+                if self.char_span(mid, mid)[1] <= offset:
+                    low = mid + 1
+                else:
+                    high = mid
+            return low
+        index = bisect_right(self._fstarts, offset) - 1
+        if index >= 0 and self._fstarts[index] + self._lens[index] <= offset:
+            index += 1
+        return max(index, 0)
 
 
 def analyse(text: str) -> Analysed:
     """Prepare a field's text for matching (see the module docstring)."""
     return Analysed(text)
+
+
+def _chains(folded: str, fstarts: list[int], lens: list[int]) -> list[tuple[int, int]]:
+    """Runs of words glued by hyphens or slashes (also a hyphen at a line end): (first, last)."""
+    links = []
+    for joiner in "-/":
+        at = folded.find(joiner)
+        while at >= 0:
+            links.append(at)
+            at = folded.find(joiner, at + 1)
+    if len(links) > 1:
+        links.sort()
+    chains: list[tuple[int, int]] = []
+    size = len(folded)
+    for at in links:
+        if at == 0 or not folded[at - 1].isalnum():
+            continue
+        after = at + 1
+        if after < size and folded[after] in " \t\r\n" and folded[at] == "-":
+            gap = _LINE_BREAK.match(folded, at)
+            if gap is None:
+                continue
+            after = gap.end()
+        if after >= size or not folded[after].isalnum():
+            continue
+        left = bisect_right(fstarts, at - 1) - 1
+        if left < 0 or left + 1 >= len(fstarts) or fstarts[left] + lens[left] != at or fstarts[left + 1] != after:
+            continue
+        if chains and chains[-1][1] == left:
+            chains[-1] = (chains[-1][0], left + 1)
+        else:
+            chains.append((left, left + 1))
+    return chains
 
 
 def _sub_joins(first: int, last: int) -> list[tuple[int, int]]:
@@ -317,50 +399,57 @@ _BEFORE = 70
 
 
 def snippet(analysed: Analysed, spans: list[tuple[int, int]], width: int = SNIPPET_WIDTH) -> str:
-    """About `width` characters around the first of `spans` (word ranges), whitespace collapsed,
-    every span inside the window marked «like this», with "…" where the text is cut."""
+    """About `width` characters around the first of `spans` (sorted word ranges), whitespace
+    collapsed, every span inside the window marked «like this», with "…" where the text is cut."""
     text = analysed.text
+    clean = "«" in text or "»" in text
     if not spans:
-        return _collapse(text[:width])
-    spans = sorted(spans)
-    hit_start, hit_end = analysed.char_span(*spans[0])
-    start = max(0, hit_start - _BEFORE)
-    end = min(len(text), max(start + width, hit_end))
-    if end - start < width:
+        return _collapse(_clean(text[:width]) if clean else text[:width])
+    char_span = analysed.char_span
+    hit_start, hit_end = char_span(*spans[0])
+    start = hit_start - _BEFORE if hit_start > _BEFORE else 0
+    end = start + width
+    if end < hit_end:
+        end = hit_end
+    if end >= len(text):
+        end = len(text)
         start = max(0, end - width)
     if start > 0:
         # Do not start in the middle of a word.
-        space = _next_space(text, start, hit_start)
-        if space is not None:
-            start = space
+        space = text.find(" ", start, hit_start)
+        if space >= 0:
+            start = space + 1
     if end < len(text):
         space = text.rfind(" ", hit_end, end)
         if space > hit_end:
             end = space
-    marks: list[tuple[int, int]] = []
-    for first, last in spans:
-        s, e = analysed.char_span(first, last)
-        if s >= start and e <= end:
-            if marks and s <= marks[-1][1]:
-                marks[-1] = (marks[-1][0], max(e, marks[-1][1]))
-            else:
-                marks.append((s, e))
+    # spans[0] is the first hit, so marking starts there; the rest are sorted by first word.
     pieces = []
     at = start
-    for s, e in marks:
-        pieces.append(_clean(text[at:s]))
-        pieces.append("«" + _collapse(_clean(text[s:e])) + "»")
-        at = e
-    pieces.append(_clean(text[at:end]))
+    mark_end = -1
+    for first, last in spans:
+        s, e = char_span(first, last)
+        if s >= end:
+            break
+        if e > end:
+            continue
+        if s < mark_end:  # overlaps the previous mark (e.g. jeugd* and *zorg on one word): widen it
+            if e > mark_end:
+                widened = _collapse(text[pieces_start:e])
+                pieces[-1] = "«" + (_clean(widened) if clean else widened) + "»"
+                at = mark_end = e
+            continue
+        pieces.append(_clean(text[at:s]) if clean else text[at:s])
+        pieces_start = s
+        word = _collapse(text[s:e]) if first != last else text[s:e]
+        pieces.append("«" + (_clean(word) if clean else word) + "»")
+        at = mark_end = e
+    pieces.append(_clean(text[at:end]) if clean else text[at:end])
     body = _collapse("".join(pieces))
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
 
 
-def _next_space(text: str, start: int, limit: int) -> int | None:
-    for index in range(start, limit):
-        if text[index].isspace():
-            return index + 1
-    return None
+_SPACE = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
