@@ -645,6 +645,9 @@ _COMMON = frozenset(
     kamer kabinet gemeente gemeenten regering wet zorg beleid overheid staatssecretaris
     motie brief vragen vraag debat commissie nederland land mensen goed per procent euro
     miljoen miljard via sinds heel ons onze hier daar nu toen wanneer omdat zodat
+    wethouder wethouders burgemeester college raad gemeenteraad provincie rijk vng jeugd
+    jeugdzorg jeugdhulp wmo zorgaanbieders ondersteuning uitvoering financiering budget tekort
+    tekorten geld kosten onderzoek rapport plan plannen besluit afspraken regio inwoners
     """.split()
 )
 
@@ -656,6 +659,8 @@ def _cost(term: Term) -> float:
         base = min(_word_cost(w) for w in words) * 0.2
     else:
         base = _word_cost(words[0])
+        if term.words[0][:1].isupper() and not term.words[0].isupper():
+            base *= 0.5  # a capitalised word is usually a name (Dordrecht, Jeugdwet): rare
     if term.lead and term.trail:
         base *= 8
     elif term.lead or term.trail:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from itertools import accumulate, compress, repeat
 from operator import add
 
@@ -447,9 +447,6 @@ def snippet(analysed: Analysed, spans: list[tuple[int, int]], width: int = SNIPP
     pieces.append(_clean(text[at:end]) if clean else text[at:end])
     body = _collapse("".join(pieces))
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
-_SPACE = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
