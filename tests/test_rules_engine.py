@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from monitor.config import DossierConfig, RuleConfig
 from monitor.models import Item
 from monitor.rules.engine import ENGINE_VERSION, compile_rules
-from monitor.rules.evaluate import analyse_item, evaluate
+from monitor.rules.evaluate import analyse_item, evaluate, term_spans
 from monitor.rules.query import QueryError, parse_query
 from monitor.rules.text import analyse, fold, plural_forms, snippet
 
@@ -405,3 +405,7 @@ def test_engine_agrees_with_reference_on_long_texts():
         found = matcher.match(it)
         assert [m.rule for m in found] == expected
         assert all("«" in m.snippet for m in found)
+        # Word positions (used by NEAR and snippets) agree term by term.
+        scan = matcher.scan(it.fields())
+        for prim in matcher._prims.values():
+            assert scan.spans(prim, "tekst") == term_spans(prim.term, analysed["tekst"]), prim.term.text
