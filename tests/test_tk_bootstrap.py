@@ -50,7 +50,7 @@ def run(store: Store, feed: SyncFeedReplay, now: datetime = NOW, messages: list[
 
 
 def probes(messages: list[str]) -> int:
-    found = [re.search(r"start found in (\d+) requests", m) for m in messages]
+    found = [re.search(r"start found in (\d+) requests?", m) for m in messages]
     return next(int(f.group(1)) for f in found if f)
 
 
