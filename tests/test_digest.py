@@ -182,7 +182,7 @@ def test_source_problems_are_reported(store):
     store.record_failure("bb", "feed", iso(NOW - timedelta(minutes=5)), "HTTP 503 from bb.example")
     store.record_failure("bb", "feed", iso(NOW - timedelta(minutes=2)), "HTTP 503 from bb.example")
     d = dg.build_digest(store, config, "bob@gemeente.example", NOW, [])
-    assert [line.title for line in d.sources] == ["Binnenlands Bestuur"]
+    assert [line.title for line in d.sources] == ["bb (Binnenlands Bestuur)"]
     assert "faalt (2× op rij)" in d.sources[0].details[0] and "503" in d.sources[0].details[0]
     assert not d.is_empty  # silence caused by a broken source must not look like "nothing new"
     store.record_success("bb", "feed", iso(NOW - timedelta(days=2)), 0, 0)

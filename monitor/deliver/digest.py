@@ -648,7 +648,9 @@ def _source_lines(store: Store, config: Config, now: datetime) -> list[Line]:
         if not source.enabled:
             continue
         health = store.health(source.id, source.kind, source.label)
-        name = clean(source.label or source.id, 80)
+        # The id is what sources.yaml and `monitor sources` use; a label alone is ambiguous
+        # when several feeds share one (e.g. vakpers).
+        name = clean(f"{source.id} ({source.label})" if source.label and source.label != source.id else source.id, 80)
         problem = None
         if health.consecutive_failures:
             since = f" sinds {format_nl(health.last_success)}" if health.last_success else ""
