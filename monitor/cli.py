@@ -454,7 +454,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 def cmd_schedule(args: argparse.Namespace) -> int:
     """Run unattended: fetch each source at its interval, the digest on working days."""
     from .jobs import Jobs
-    from .scheduler import build_scheduler, describe, lock_path_for, run_scheduler
+    from .scheduler import build_scheduler, lock_path_for, run_scheduler
 
     if getattr(args, "now", None):
         raise UsageError("the scheduler runs on the clock; --now does not go with it")
@@ -472,8 +472,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):
         # The scheduler's own lines (started, done, skipped) are its progress report.
         logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
-    for line in describe(scheduler):
-        print(f"scheduled: {line}", file=sys.stderr)
     print("running; stop with Ctrl-C or SIGTERM (running jobs finish first)", file=sys.stderr)
     return run_scheduler(scheduler, on_stop=stoppers)
 

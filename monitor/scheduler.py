@@ -135,7 +135,7 @@ class WorkdayTrigger(BaseTrigger):
         return candidate
 
     def __str__(self) -> str:
-        return f"werkdagen om {self.hour:02d}:{self.minute:02d}"
+        return f"working days at {self.hour:02d}:{self.minute:02d}"
 
     def __repr__(self) -> str:
         return f"<WorkdayTrigger {self.hour:02d}:{self.minute:02d}>"
@@ -237,10 +237,19 @@ def describe(scheduler: BaseScheduler) -> list[str]:
     """One line per job with its trigger and next run, for `monitor schedule` to print at start."""
     lines = []
     for job in scheduler.get_jobs():
+        trigger = job.trigger
+        every = _every(trigger.interval) if isinstance(trigger, IntervalTrigger) else str(trigger)
         next_run = getattr(job, "next_run_time", None)
-        when = next_run.astimezone(AMS).strftime("%a %d %b %H:%M") if next_run else "(pending start)"
-        lines.append(f"{job.name}: {job.trigger}; next {when}")
+        when = f"next {next_run.astimezone(AMS):%a %d %b %H:%M}" if next_run else "first run at start"
+        lines.append(f"{job.name}: {every}; {when}")
     return lines
+
+
+def _every(interval: timedelta) -> str:
+    hours, minutes = divmod(int(interval.total_seconds() // 60), 60)
+    if not hours:
+        return f"every {minutes} min"
+    return f"every {hours}h{minutes:02d}" if minutes else f"every {hours}h"
 
 
 def run_scheduler(

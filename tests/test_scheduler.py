@@ -54,7 +54,7 @@ def test_one_fetch_job_per_interval_and_a_digest_job():
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"fetch-900s", "fetch-1800s", "digest"}
     assert jobs["fetch-900s"].trigger.interval.total_seconds() == 900
-    assert str(jobs["digest"].trigger) == "werkdagen om 06:45"
+    assert str(jobs["digest"].trigger) == "working days at 06:45"
     for job in jobs.values():
         assert job.coalesce and job.max_instances == 1  # missed runs collapse into one; never two at once
     # Fetch jobs start right away (staggered), not one interval after start.
@@ -146,3 +146,10 @@ def test_graceful_stop_lets_the_running_job_finish(tmp_path):
     assert not scheduler.running
     with run_lock(lock, wait=0):  # the job released the lock on its way out
         pass
+
+
+def test_describe_says_interval_and_next_run_in_words():
+    config = SourcesConfig(sources=[SourceConfig(id="tk", kind="tk", url="https://x.example", every=3600 + 30 * 60)])
+    scheduler = build_scheduler(config, lambda ids: None, None, "/tmp/unused.lock")
+    [line] = describe(scheduler)
+    assert line.startswith("fetch tk: every 1h30; ")
