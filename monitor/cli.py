@@ -228,7 +228,28 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
         names = ", ".join(r.name for r in dossier.rules)
         extra = f"; exclude: {dossier.exclude}" if dossier.exclude else ""
         print(f"  {dossier.id}: {dossier.title} — rules: {names}{extra}")
+    for warning in _rule_warnings(rules):
+        print(f"warning: {warning}")
     return EXIT_OK
+
+
+def _rule_warnings(rules: Any) -> list[str]:
+    """Valid rules that probably do not say what was meant: a lower-case and/or/not is a word to find."""
+    from .rules.explain import lowercase_operators
+
+    warnings = []
+    for dossier in rules.dossiers.values():
+        queries = [(f"rule '{r.name}'", r.query, r.line) for r in dossier.rules]
+        if dossier.exclude:
+            queries.append(("exclude", dossier.exclude, None))
+        for what, query, line in queries:
+            words = lowercase_operators(query)
+            if words:
+                where = f"{rules.path}:{line}: " if line else f"{rules.path}: "
+                listed = ", ".join(f"'{w}'" for w in words)
+                upper = ", ".join(w.upper() for w in words)
+                warnings.append(f"{where}dossier '{dossier.id}', {what}: {listed} is searched as a word; operators are written in capitals ({upper})")
+    return warnings
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:

@@ -113,6 +113,27 @@ def test_cli_rules_test_prints_the_explanation(tmp_path, capsys):
     assert code == 0 and "MATCH     jeugd.kern" in out and "«jeugdhulp»" in out
 
 
+def test_cli_rules_check_warns_about_lower_case_operators_outside_phrases(tmp_path, capsys):
+    rules = """\
+dossiers:
+  jeugd:
+    rules:
+      - name: kern
+        query: jeugdzorg or jeugdhulp
+      - name: zin
+        query: '"in or uit" AND Wmo'
+    exclude: sport and voetbal
+"""
+    write_config(tmp_path, SOURCES, rules)
+    code = main(["rules", "check", "--config", str(tmp_path)])
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    assert code == 0  # valid rules: a warning, not an error
+    assert warnings == [
+        f"warning: {tmp_path / 'rules.yaml'}:4: dossier 'jeugd', rule 'kern': 'or' is searched as a word; operators are written in capitals (OR)",
+        f"warning: {tmp_path / 'rules.yaml'}: dossier 'jeugd', exclude: 'and' is searched as a word; operators are written in capitals (AND)",
+    ]
+
+
 # ---------------------------------------------------------------------------- backtest
 
 OLD = "2026-11-01T08:00:00+01:00"

@@ -91,8 +91,13 @@ def _explain_rule(rule: Any, dossier: Any, item: Item, analysed: dict[str, Any],
     return lines + notes
 
 
+def lowercase_operators(query: str) -> list[str]:
+    """The lower-case and/or/not/near words in a query outside phrases: searched as words, likely meant as operators."""
+    return sorted(set(_LOWER_OPERATOR.findall(_strip_phrases(query))))
+
+
 def _operator_notes(query: str) -> list[str]:
-    words = sorted(set(_LOWER_OPERATOR.findall(_strip_phrases(query))))
+    words = lowercase_operators(query)
     if not words:
         return []
     listed = ", ".join(f"'{w}'" for w in words)
