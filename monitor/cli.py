@@ -159,6 +159,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with _write_lock(args, "monitor run"):
             report = run(config, store, now, window, fetch=not args.no_fetch, only=only, progress=_progress(args))
+        if report.runs and all(r.error and "connection failed" in r.error for r in report.runs):
+            # One dead feed is the feed's problem; all of them unreachable is ours.
+            print("note: no source could be reached: is this machine online? (a proxy is taken from HTTPS_PROXY)", file=sys.stderr)
         _write_output(render(report, args.format), args.output)
     finally:
         store.close()

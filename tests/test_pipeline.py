@@ -135,3 +135,23 @@ def test_sources_command_lists_health(tmp_path, loopback, capsys):
     assert "vakblad" in out and "ok, laatst" in out
     assert "kapot" in out and "MISLUKT 1× (laatst gelukt: nooit)" in out
     assert "fout: HTTP 500" in out and f"adres: {loopback.url}/kapot.xml" in out  # what to fix, and where
+
+
+def test_no_source_reachable_says_so_and_still_reports(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sources = f"sources:\n  - id: a\n    kind: feed\n    url: http://127.0.0.1:{port}/a.xml\n  - id: b\n    kind: feed\n    url: http://127.0.0.1:{port}/b.xml\nhttp:\n  retries: 0\n"
+    config_dir = write_config(tmp_path / "cfg", sources)
+    assert main(["run", "--config", str(config_dir), "--now", NOW, "-q"]) == 0
+    captured = capsys.readouterr()
+    assert "no source could be reached: is this machine online?" in captured.err
+    assert "BRONNEN" in captured.out and "connection failed" in captured.out
+
+
+def test_failing_sources_among_working_ones_give_no_network_note(tmp_path, loopback, capsys):
+    config_dir = _setup(tmp_path, loopback)
+    _run_json(config_dir)
+    assert "no source could be reached" not in capsys.readouterr().err
