@@ -153,6 +153,8 @@ async def _fetch_one(
         warning = "; ".join(result.warnings) or None
         store.record_success(source.id, source.kind, at, new, changed, warning)
         status = "ongewijzigd" if result.not_modified else f"{new} nieuw, {changed} gewijzigd"
+        if result.requests > 1:  # a feed is one request; the Kamer's count shows what a run cost
+            status += f" in {result.requests} verzoeken"
         progress(f"{source.id}: {status}" + (f" (waarschuwing: {warning})" if warning else ""))
     for warning in result.warnings if result else []:
         log.info("%s: %s", source.id, warning)  # already in the progress line

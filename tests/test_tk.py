@@ -542,3 +542,17 @@ def test_monitor_run_turns_the_kamer_agenda_into_moments(tmp_path, feed):
     assert {(c["field"], c["old"], c["new"]) for c in moved["changes"]} >= {("datum", "2026-12-10", "2026-12-17")}
     cancelled = next(m for m in second["moments"] if m["activity"]["nummer"] == "2026A05002")
     assert (cancelled["kind"], cancelled["status"], cancelled["dossiers"]) == ("agendering", "geannuleerd", ["wmo"])
+
+
+def test_the_progress_line_says_what_a_run_cost(tmp_path, feed, capsys):
+    from conftest import write_config
+    from monitor.cli import main
+
+    config_dir = write_config(tmp_path / "cfg", f"sources:\n  - id: tk\n    kind: tk\n    base_url: {feed.url}\nhttp:\n  retries: 0\n")
+    assert main(["run", "--config", str(config_dir), "--now", "2026-11-23T08:00", "--output", str(tmp_path / "r.txt")]) == 0
+    first = len(feed.requests)
+    feed.requests.clear()
+    assert main(["run", "--config", str(config_dir), "--now", "2026-11-23T08:15", "--output", str(tmp_path / "r.txt")]) == 0
+    err = capsys.readouterr().err
+    assert f"tk: 17 nieuw, 0 gewijzigd in {first} verzoeken" in err
+    assert "tk: 0 nieuw, 0 gewijzigd in 16 verzoeken" in err  # the quiet run: one request per category
