@@ -189,6 +189,13 @@ def _moments_text(report: Report, markdown: bool) -> str:
     return formatter(report.moments)
 
 
+def _moment_views(report: Report) -> list[dict[str, Any]]:
+    from .moments import dossier_titles, moment_view
+
+    titles = dossier_titles(report.config.rules)
+    return [moment_view(m, titles) for m in report.moments]
+
+
 def _header(report: Report) -> list[str]:
     w = report.window
     return [
@@ -308,7 +315,7 @@ def _html(report: Report) -> str:
         agenda=report.agenda,
         dossiers=_by_dossier(report),
         sources=[(h.ok, _source_line(report, h)) for h in report.sources],
-        moments=report.moments,
+        moments=_moment_views(report),
         meta=_item_meta,
         reason=_reason,
         changes=_change_lines,

@@ -556,3 +556,21 @@ def test_the_progress_line_says_what_a_run_cost(tmp_path, feed, capsys):
     err = capsys.readouterr().err
     assert f"tk: 17 nieuw, 0 gewijzigd in {first} verzoeken" in err
     assert "tk: 0 nieuw, 0 gewijzigd in 16 verzoeken" in err  # the quiet run: one request per category
+
+
+def test_html_report_shows_moments_in_dutch_like_the_text_report(tmp_path, feed):
+    from conftest import write_config
+    from monitor.cli import main
+
+    config_dir = write_config(tmp_path / "cfg", f"sources:\n  - id: tk\n    kind: tk\n    base_url: {feed.url}\nhttp:\n  retries: 0\n")
+    out = tmp_path / "r.html"
+    assert main(["run", "--config", str(config_dir), "--now", "2026-11-23T08:00", "--output", str(out), "-q"]) == 0
+    feed.publish("run2")
+    assert main(["run", "--config", str(config_dir), "--now", "2026-11-25T08:00", "--format", "html", "--output", str(out), "-q"]) == 0
+    html = out.read_text(encoding="utf-8")
+    actions = html.split("<h2>Actie nodig</h2>", 1)[1].split("<h2>Agenda</h2>", 1)[0]
+    assert "Woordvoerders briefen vóór do 7 jan (verplaatst)" in actions
+    assert "verplaatst van do 3 dec 14:00 naar do 14 jan 14:00" in actions
+    assert "T14:00:00+01:00" not in actions  # no raw timestamps
+    cancelled = actions.split("<h3>Vervallen of voorbij</h3>", 1)[1]
+    assert "Procedurevergadering VWS" in cancelled and "geannuleerd (geannuleerd)" not in cancelled
