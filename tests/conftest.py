@@ -109,3 +109,13 @@ dossiers:
       - name: kern
         query: Participatiewet OR bijstand
 """
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on loopback: yields (inbox, port)."""
+    from test_digest_fixtures import start_smtp
+
+    controller, inbox, port = start_smtp()
+    yield inbox, port
+    controller.stop()

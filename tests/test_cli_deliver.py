@@ -20,7 +20,7 @@ from icalendar import Calendar
 from conftest import REPO, write_config
 from monitor.cli import main
 from monitor.store import Store
-from test_digest_fixtures import parts, start_smtp
+from test_digest_fixtures import parts
 from test_moments_data import VWS, activity, agendapunt, person, zaak, zaak_ref
 
 NOW = "2026-12-01T08:00"  # a Tuesday
@@ -79,13 +79,6 @@ def seed(db: Path) -> None:
     for source, kind in (("tk", "tk"), ("bb", "feed")):
         store.record_success(source, kind, "2026-12-01T07:50:00+01:00", 1, 0)
     store.close()
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox, port = start_smtp()
-    yield inbox, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -15,14 +15,7 @@ from monitor.deliver import outbox
 from monitor.deliver.mail import MailError, connect
 from monitor.store import Store
 
-from test_digest_fixtures import HOSTILE_TITLE, NOW, Inbox, brief_moment, free_port, make_config, parts, seed, start_smtp
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox, port = start_smtp()
-    yield inbox, port
-    controller.stop()
+from test_digest_fixtures import HOSTILE_TITLE, NOW, Inbox, brief_moment, free_port, make_config, parts, seed
 
 
 @pytest.fixture
