@@ -208,3 +208,19 @@ def test_preview_does_not_queue_or_cover(store):
     html = dg.preview(store, make_config(), NOW, [brief_moment(items["debate"])], "anna@gemeente.example")
     assert "Lobbymonitor" in html and "woonplaatsbeginsel" in html
     assert store.db["digest_outbox"].count == 0 and store.db["digest_covered"].count == 0
+
+
+def test_a_meeting_the_kamer_recreated_says_its_new_date_and_links_the_new_meeting(store):
+    seed(store)
+    config = make_config()
+    dg.prepare_digests(store, config, NOW, [], only="anna@gemeente.example")
+    later = NOW + timedelta(days=1)
+    # The Kamer sets the debate to Verplaatst and creates a new activity that points back to it.
+    store.upsert_item(activity("a1", "Commissiedebat Jeugdbeleid", NOW + timedelta(days=9, hours=3), status="Verplaatst"), iso(later))
+    successor = activity("a9", "Commissiedebat Jeugdbeleid", NOW + timedelta(days=30, hours=3))
+    successor.data["vervangen_vanuit"] = "a1"
+    add(store, successor, "jeugd", "kern", ["jeugdzorg"])
+    d = dg.build_digest(store, config, "anna@gemeente.example", later + timedelta(minutes=5), [])
+    [moved] = [line for line in d.changes if line.badge == "verplaatst"]
+    assert moved.details == ["Verplaatst van do 3 dec 10:00 naar do 24 dec 10:00"]
+    assert moved.url == successor.url

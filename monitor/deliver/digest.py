@@ -32,7 +32,8 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..models import KIND_ACTIVITY, KIND_ARTICLE, KIND_DOCUMENT, KIND_ZAAK, Moment
+from ..models import KIND_ACTIVITY, KIND_ARTICLE, KIND_DOCUMENT, KIND_ZAAK, Item, Moment
+from ..moments import meeting_chains
 from ..store import row_to_item
 from ..timeutil import AMS, format_nl, iso, to_local
 from . import outbox
@@ -40,7 +41,7 @@ from .mail import MailError, build_message, connect as smtp_connect, describe_er
 
 if TYPE_CHECKING:
     from ..config import Config, DossierConfig, EmailConfig, RulesConfig, SmtpConfig
-    from ..models import Item, Match
+    from ..models import Match
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -374,6 +375,7 @@ def _change_lines(ctx: _Ctx, state: dict[str, Any] | None) -> tuple[list[Line], 
     keys = [f"change:{r['id']}" for r in rows]
     seen = ctx.covered(keys)
     lines: list[Line] = []
+    chains: dict[str, Any] | None = None  # built only when a meeting was set to Verplaatst
     for item_id, item_rows in by_item.items():
         fresh = [r for r in item_rows if f"change:{r['id']}" not in seen]
         if not fresh:
@@ -390,7 +392,13 @@ def _change_lines(ctx: _Ctx, state: dict[str, Any] | None) -> tuple[list[Line], 
                     folded[name][1] = new
                 else:
                     folded[name] = [old, new]
-        what, badge = _describe_changes(item, folded, deleted=row["deleted_at"] is not None)
+        successor = None
+        if item.kind == KIND_ACTIVITY and str((folded.get("status") or [None, ""])[1] or "").lower() == "verplaatst":
+            chains = chains if chains is not None else meeting_chains(ctx.store)
+            chain = chains.get(item_id)
+            if chain and chain.current and chain.current.id != item_id:
+                successor = chain.current  # the Kamer re-created the meeting under a new id
+        what, badge = _describe_changes(item, folded, deleted=row["deleted_at"] is not None, successor=successor)
         if not what:
             continue
         reasons = ctx.reasons(item_id)
@@ -407,7 +415,7 @@ def _change_lines(ctx: _Ctx, state: dict[str, Any] | None) -> tuple[list[Line], 
                 extra_keys=[f"change:{r['id']}" for r in fresh[1:]],
                 section="Gewijzigd",
                 title=clean(item.title, 300),
-                url=safe_url(item.url),
+                url=safe_url((successor or item).url),
                 meta=meta,
                 details=what,
                 reasons=reasons,
@@ -420,8 +428,12 @@ def _change_lines(ctx: _Ctx, state: dict[str, Any] | None) -> tuple[list[Line], 
     return lines, top
 
 
-def _describe_changes(item: Item, folded: dict[str, list[Any]], deleted: bool) -> tuple[list[str], str | None]:
-    """Human lines for the fields that are news; (lines, badge)."""
+def _describe_changes(item: Item, folded: dict[str, list[Any]], deleted: bool, successor: Item | None = None) -> tuple[list[str], str | None]:
+    """Human lines for the fields that are news; (lines, badge).
+
+    `successor` is the activity that replaces a meeting set to Verplaatst, when the Kamer
+    re-created it under a new id: its date is the new date.
+    """
     what: list[str] = []
     badge = None
     if "verwijderd" in folded and folded["verwijderd"][1] == "ja":
@@ -438,7 +450,9 @@ def _describe_changes(item: Item, folded: dict[str, list[Any]], deleted: bool) -
                 badge = "geannuleerd"
             elif new.lower() == "verplaatst":
                 badge = "verplaatst"
-                if not any(f in folded for f in _MOVE_FIELDS):
+                if successor is not None and successor.event_at and item.event_at:
+                    what.append(f"Verplaatst van {_when(item.event_at)} naar {_when(successor.event_at)}")
+                elif not any(f in folded for f in _MOVE_FIELDS):
                     what.append("Verplaatst, nieuwe datum nog niet bekend")
             else:
                 what.append(f"Status: {clean(status[0] or '—', 40)} → {clean(new, 40)}")
