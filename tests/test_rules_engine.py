@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from monitor.config import DossierConfig, RuleConfig
 from monitor.models import Item
-from monitor.rules.engine import ENGINE_VERSION, compile_rules
+from monitor.rules.engine import ENGINE_VERSION, _anchors_suffice, compile_rules
 from monitor.rules.evaluate import analyse_item, evaluate, term_spans
 from monitor.rules.query import QueryError, parse_query
-from monitor.rules.text import analyse, fold, plural_forms, snippet
+from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet
 
 
 def rule(name: str, query: str, **kw) -> RuleConfig:
@@ -305,6 +305,32 @@ def test_fold_and_analyse():
 
 def test_snippet_of_no_spans_is_the_start_of_the_text():
     assert snippet(analyse("kort  stuk\ntekst"), []) == "kort stuk tekst"
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from("ab« \n\t\r\xa0\u2028\u3000\x1c\x85\x00\xadé"), st.characters()), max_size=30))
+def test_collapse_shortcut_equals_split_and_join(text):
+    # The snippet's whitespace collapsing skips split/join when it would change nothing.
+    assert _collapse(text) == " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("query", "suffices"),
+    [
+        ("jeugdzorg", True),
+        ("jeugd* OR *zorg OR \"sociaal domein\"", True),
+        ("titel:Wmo OR (tekst:motie OR amendement)", True),
+        ("BUIG OR bijstand", False),  # case-sensitive: the case-insensitive hit needs checking
+        ("jeugdzorg AND tekort", False),
+        ("jeugdzorg AND NOT voetbal", False),
+        ("jeugdzorg NEAR/3 tekort", False),
+        ("Wmo OR (jeugdzorg tekort)", False),
+    ],
+)
+def test_rules_that_hold_whenever_they_are_candidates(query, suffices):
+    assert _anchors_suffice(parse_query(query)) is suffices
+    # Skipping the check never changes the verdict.
+    for text in ("jeugdzorg tekort", "Wmo en de motie", "buig voetbal", "het sociaal domein", ""):
+        matches(query, text, title=text.upper())
 
 
 # ---------------------------------------------------------------------------- engine = reference

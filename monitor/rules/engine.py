@@ -3,16 +3,17 @@
 How it stays fast with thousands of rules (the Lucene Monitor / percolator approach):
 
 1. Every term of every rule becomes one or more literal patterns over the normalised scan buffer
-   of `text.analyse` (" motie ", " moties ", " jeugd" for jeugd*, "zorg " for *zorg). Patterns that
-   are one whole word (most of them) are looked up by intersecting the field's set of words with
-   a dict of them (one C-level set operation); the others (phrases, wildcards) go into one
-   Aho-Corasick automaton (pyahocorasick). Either way a field costs about the same to scan
-   whether there are ten rules or ten thousand. (Keeping single words out of the automaton makes
-   it small, which matters: pyahocorasick searches a node's children linearly, so a big trie
-   costs ~10x more per character than a small one.)
+   of `text.analyse` (" motie ", " moties ", " jeugd" for jeugd*, "zorg " for *zorg). All patterns
+   go into one Aho-Corasick automaton (ahocorasick_rs, the Rust `aho-corasick` crate), which
+   scans a field in one C-level pass and hands back every hit with its offsets, so a field costs
+   about the same to scan whether there are ten rules or ten thousand. (It replaced
+   pyahocorasick plus a word-set lookup: one pass instead of two, ~2x faster, and the offsets
+   make word positions free.)
 2. Each rule is *indexed* under a small set of its terms that any match must contain: for an AND
    (or NEAR) the rarest side, for an OR every branch (`_anchors`). A scan hit on one of those terms
-   makes the rule a candidate; rules none of whose anchor terms occur are never looked at.
+   makes the rule a candidate; rules none of whose anchor terms occur are never looked at. A
+   rule that is nothing but an OR of plain terms matches whenever it is a candidate, so it is
+   not verified at all.
 3. Only candidates are verified against the full boolean / NEAR / field / NOT structure, using
    the set of patterns that hit (C-level set operations); word positions are computed only for
    NEAR, case-sensitive terms and snippets.
@@ -24,12 +25,14 @@ rules × text. The reference semantics live in `evaluate.py`; tests check both a
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from itertools import chain
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from ..models import Item, Match
 from .query import DEFAULT_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
@@ -46,9 +49,11 @@ SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
 
 Check = Callable[["_Scan"], bool]
 
-# Above this many characters a field's word positions are indexed in one pass; below it a
-# str.find per word is cheaper.
-_FIND_LIMIT = 12_000
+# Per pattern id: (1 if it starts with a space, 1 if it ends with one, 1 if it spans several
+# words): how to turn a hit's offsets into the word range it covers.
+Meta = list[tuple[int, int, int]]
+
+_first = itemgetter(0)
 
 
 # ---------------------------------------------------------------------------- compiled pieces
@@ -77,90 +82,99 @@ class _Leaf:
     text: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Rule:
+    """One compiled rule: what `match` needs to test it and to report a match (slots: read per candidate)."""
+
     index: int
     dossier: str
     name: str
     priority: str | None
     kinds: frozenset[str] | None
     sources: frozenset[str] | None
-    check: Check
+    check: Check | None  # None: the rule holds whenever it is a candidate (see `_anchors_suffice`)
     leaves: tuple[_Leaf, ...]  # the positive terms, for `terms` and the snippet
     exclude: int | None  # index into Matcher._excludes
-    # Precomputed so that reporting a match costs a few set operations: (text, pids, fields, prim
-    # when case-sensitive), and per snippet field the distinct prims that can hit there.
-    terms: tuple[tuple[str, frozenset[int], tuple[str, ...], _Prim | None], ...] = ()
-    snippet_plan: tuple[tuple[str, tuple[_Prim, ...]], ...] = ()
+    # Precomputed so that reporting a match costs a few set operations: (text, prim index, fields,
+    # prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
+    terms: tuple[tuple[str, int, tuple[str, ...], _Prim | None], ...] = ()
+    snippet_plan: tuple[tuple[str, frozenset[int]], ...] = ()
     unique_terms: bool = True
+    # When `terms` can only ever be this one term (an unverified rule with one term), no test is needed.
+    only_term: str | None = None
+    # When every term is case-insensitive and searches the same fields (most rules): those fields,
+    # the rule's prim indexes, and per prim index the texts of its terms in query order.
+    term_fields: tuple[str, ...] | None = None
+    term_prims: frozenset[int] = frozenset()
+    texts_of: dict[int, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
-        self.terms = tuple((leaf.text, leaf.prim.pids, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
+        self.terms = tuple((leaf.text, leaf.prim.index, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
         plan = []
         for field in SNIPPET_FIELDS:
-            prims = tuple({id(l.prim): l.prim for l in self.leaves if field in l.fields}.values())
+            prims = frozenset(leaf.prim.index for leaf in self.leaves if field in leaf.fields)
             if prims:
                 plan.append((field, prims))
         self.snippet_plan = tuple(plan)
         self.unique_terms = len({leaf.text for leaf in self.leaves}) == len(self.leaves)
+        if self.check is None and len({leaf.text for leaf in self.leaves}) == 1:
+            self.only_term = self.leaves[0].text
+        if self.leaves and len({leaf.fields for leaf in self.leaves}) == 1 and not any(leaf.prim.case for leaf in self.leaves):
+            self.term_fields = self.leaves[0].fields
+            self.term_prims = frozenset(leaf.prim.index for leaf in self.leaves)
+            texts: dict[int, dict[str, None]] = {}
+            for leaf in self.leaves:
+                texts.setdefault(leaf.prim.index, {})[leaf.text] = None
+            self.texts_of = {index: tuple(found) for index, found in texts.items()}
 
 
 # ---------------------------------------------------------------------------- per-item state
 
 
 class _Scan:
-    """What the automaton found in one item's fields, with lazily computed word positions."""
+    """What the automaton found in one item's fields, with word positions computed on demand."""
 
-    __slots__ = ("analysed", "hits", "pids", "meta", "words", "tokens", "found", "_occ", "_spans", "_unions", "_positions")
+    __slots__ = ("analysed", "hits", "pids", "meta", "prim_list", "pid_prims", "_occ", "_spans", "_prims", "_prim_unions")
 
-    def __init__(self, meta: list[tuple[int, int, int]], words: dict[int, str]) -> None:
+    def __init__(self, meta: Meta, prim_list: list[_Prim], pid_prims: list[tuple[int, ...]]) -> None:
         self.analysed: dict[str, Analysed] = {}
-        self.hits: dict[str, list[tuple[int, int]]] = {}
+        self.hits: dict[str, list[tuple[int, int, int]]] = {}  # (pattern id, start, end) per field
         self.pids: dict[str, set[int]] = {}
         self.meta = meta
-        self.words = words  # pattern id -> the padded word, for whole-word patterns
-        self.tokens: dict[str, list[str]] = {}  # the buffer split on spaces, per field
-        self.found: dict[str, set[str]] = {}  # the whole-word patterns present, per field
-        self._positions: dict[str, dict[str, list[int]]] = {}
-        self._occ: dict[str, dict[int, list[int]]] = {}
+        self.prim_list = prim_list  # prim index -> prim
+        self.pid_prims = pid_prims  # pattern id -> indexes of the prims it belongs to
+        self._prims: dict[str, set[int]] = {}
+        self._prim_unions: dict[tuple[str, ...], set[int]] = {}
+        self._occ: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self._spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
-        self._unions: dict[tuple[str, ...], set[int] | frozenset[int]] = {}
 
-    def union(self, fields: tuple[str, ...]) -> set[int] | frozenset[int]:
-        """The patterns that hit in any of `fields`."""
-        found = self._unions.get(fields)
+    def prims(self, field: str) -> set[int]:
+        """Indexes of the prims one of whose patterns hit in `field` (case not checked)."""
+        found = self._prims.get(field)
         if found is None:
-            sets = [self.pids[f] for f in fields if f in self.pids]
-            found = self._unions[fields] = sets[0] if len(sets) == 1 else frozenset().union(*sets)
+            pids = self.pids.get(field)
+            found = self._prims[field] = set(chain.from_iterable(map(self.pid_prims.__getitem__, pids))) if pids else set()
         return found
 
-    def ends(self, field: str, pid: int, pattern: str | None) -> list[int]:
-        """End offsets of the hits of one pattern in `field` (found on demand).
+    def prims_in(self, fields: tuple[str, ...]) -> set[int]:
+        """`prims` over several fields."""
+        found = self._prim_unions.get(fields)
+        if found is None:
+            found = self._prim_unions[fields] = set().union(*map(self.prims, fields))
+        return found
 
-        Automaton patterns come from the scan's hit list; whole-word patterns (`pattern` given)
-        are found with str.find, which is C-level and only runs for words that do occur.
-        """
+    def occurrences(self, field: str) -> dict[int, list[tuple[int, int]]]:
+        """Per pattern id, the (start, end) offsets of its hits in `field` (grouped on first use)."""
         occ = self._occ.get(field)
         if occ is None:
-            occ = {}
-            for end, hit in self.hits[field]:
-                found = occ.get(hit)
+            occ = self._occ[field] = {}
+            for pid, start, end in self.hits[field]:
+                found = occ.get(pid)
                 if found is None:
-                    occ[hit] = [end]
+                    occ[pid] = [(start, end)]
                 else:
-                    found.append(end)
-            self._occ[field] = occ
-        found = occ.get(pid)
-        if found is None and pattern is not None:
-            buffer = self.analysed[field].lower
-            found = []
-            last = len(pattern) - 1
-            at = buffer.find(pattern)
-            while at >= 0:
-                found.append(at + last)
-                at = buffer.find(pattern, at + 1)
-            occ[pid] = found
-        return found or []
+                    found.append((start, end))
+        return occ
 
     def spans(self, prim: _Prim, field: str) -> list[tuple[int, int]]:
         """The word ranges (first, last) where `prim` occurs in `field`, sorted."""
@@ -170,56 +184,30 @@ class _Scan:
             return found
         out: list[tuple[int, int]] = []
         pids = self.pids.get(field)
-        if pids is not None and not prim.pids.isdisjoint(pids):
+        hit = prim.pids & pids if pids is not None else None
+        if hit:
             analysed = self.analysed[field]
+            occ = self._occ.get(field) or self.occurrences(field)
             meta = self.meta
-            words = self.words
             case = prim.case
-            long_field = len(analysed.lower) > _FIND_LIMIT
-            for pid in prim.pids & pids:
-                word = words.get(pid)
-                if word is not None and long_field:
-                    out += self._word_spans(field, word[1:-1], case)
-                    continue
-                length, lead_space, trail_space = meta[pid]
-                for end in self.ends(field, pid, word):
-                    first = end - length + 1 + lead_space
-                    last = end - trail_space
-                    if case is not None and analysed.cased[first : last + 1] != case:
+            cased = analysed.cased
+            primary_end = analysed.primary_end
+            starts = analysed.starts
+            for pid in hit:
+                lead, trail, several = meta[pid]
+                for start, end in occ[pid]:
+                    first = start + lead  # the hit's first and last word characters
+                    last = end - 1 - trail
+                    if case is not None and cased[first : last + 1] != case:
                         continue
-                    out.append(analysed.span(first, last))
-            out = sorted(set(out))
+                    if first >= primary_end:
+                        out.append(analysed.span(first, last))  # a joined form: its words
+                        continue
+                    word = bisect_right(starts, first) - 1
+                    out.append((word, bisect_right(starts, last) - 1 if several else word))
+            if len(out) > 1:
+                out = sorted(set(out))
         self._spans[key] = out
-        return out
-
-    def _word_spans(self, field: str, word: str, case: str | None) -> list[tuple[int, int]]:
-        # Long fields: one pass over the tokens indexes every found word, instead of a str.find
-        # through the whole buffer per word. Token 0 is the buffer's leading "", then the words,
-        # then a "\x00" before each joined form.
-        positions = self._positions.get(field)
-        if positions is None:
-            positions = {}
-            found = self.found[field]
-            for index, token in enumerate(self.tokens[field]):
-                if token in found:
-                    seen = positions.get(token)
-                    if seen is None:
-                        positions[token] = [index]
-                    else:
-                        seen.append(index)
-            self._positions[field] = positions
-        analysed = self.analysed[field]
-        count = len(analysed)
-        cased = analysed.words(cased=True) if case is not None else None
-        out = []
-        for index in positions.get(word, ()):
-            if index <= count:
-                if cased is None or cased[index - 1] == case:
-                    out.append((index - 1, index - 1))
-            else:
-                cell = (index - count - 2) // 2
-                if cased is None or analysed.joined(cased=True)[cell][0] == case:
-                    out.append(analysed.cells[cell])
         return out
 
     def leaf_hit(self, leaf: _Leaf) -> bool:
@@ -241,18 +229,17 @@ class Matcher:
     """All dossiers' rules compiled into one automaton plus a candidate index. Build it with `compile_rules`."""
 
     def __init__(self) -> None:
-        self._automaton: Any = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        self._patterns: dict[str, int] = {}
-        self._meta: list[tuple[int, int, int]] = []  # per pattern: length, leading space, trailing space
-        self._word_pids: dict[str, int] = {}  # whole-word patterns, by word: looked up, not scanned
-        self._word_patterns: dict[int, str] = {}  # pattern id -> " word "
-        self._in_automaton = 0
+        self._patterns: dict[str, int] = {}  # pattern -> id (insertion order is id order)
+        self._meta: Meta = []
+        # The automaton's search: haystack -> [(pattern id, start, end)], overlapping hits included.
+        self._find: Callable[[str, bool], list[tuple[int, int, int]]] | None = None
         self._prims: dict[tuple[Any, ...], _Prim] = {}
+        self._prim_list: list[_Prim] = []  # by index
+        self._pid_prims: list[tuple[int, ...]] = []  # pattern id -> prim indexes (built by `finish`)
         self._rules: list[_Rule] = []
         self._excludes: list[Check] = []
         # field -> pattern id -> rules indexed under it (lists while compiling, tuples after finish)
         self._anchors: dict[str, dict[int, Any]] = {}
-        self._empty = True
 
     # ------------------------------------------------------------ compiling
 
@@ -261,14 +248,7 @@ class Matcher:
         if pid is None:
             pid = len(self._meta)
             self._patterns[text] = pid
-            self._meta.append((len(text), int(text.startswith(" ")), int(text.endswith(" "))))
-            word = text[1:-1]
-            if len(text) > 2 and text[0] == " " and text[-1] == " " and " " not in word:
-                self._word_pids[word] = pid
-                self._word_patterns[pid] = text
-            else:
-                self._automaton.add_word(text, pid)
-                self._in_automaton += 1
+            self._meta.append((int(text.startswith(" ")), int(text.endswith(" ")), int(" " in text.strip(" "))))
         return pid
 
     def _prim(self, term: Term) -> _Prim:
@@ -283,6 +263,7 @@ class Matcher:
             pids = frozenset(self._pattern(lead + v + trail) for v in variants)
             prim = _Prim(len(self._prims), term, pids, _cost(term))
             self._prims[key] = prim
+            self._prim_list.append(prim)
         return prim
 
     def _compile(self, node: Node, scope: tuple[str, ...], leaves: list[_Leaf], negated: bool) -> Check:
@@ -390,7 +371,7 @@ class Matcher:
                     priority=rule.priority,
                     kinds=frozenset(rule.kinds) if rule.kinds else None,
                     sources=frozenset(rule.sources) if rule.sources else None,
-                    check=check,
+                    check=None if _anchors_suffice(ast) else check,
                     leaves=tuple(leaves),
                     exclude=exclude_index,
                 )
@@ -408,9 +389,16 @@ class Matcher:
         """Build the automaton; call once after the last `add_dossier`."""
         for field, index in self._anchors.items():
             self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
-        self._empty = len(self._meta) == 0
-        if self._in_automaton:
-            self._automaton.make_automaton()
+        pid_prims: list[list[int]] = [[] for _ in self._meta]
+        for prim in self._prim_list:
+            for pid in prim.pids:
+                pid_prims[pid].append(prim.index)
+        self._pid_prims = [tuple(prims) for prims in pid_prims]
+        if self._patterns:
+            # The contiguous NFA: as fast as the DFA on these pattern sets (which do not fit in
+            # cache either way), built twice as fast and with a sixth of the memory.
+            automaton = ahocorasick_rs.AhoCorasick(list(self._patterns), implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+            self._find = automaton.find_matches_as_indexes
         return self
 
     # ------------------------------------------------------------ matching
@@ -422,40 +410,29 @@ class Matcher:
 
     @property
     def pattern_count(self) -> int:
-        """How many distinct patterns there are (whole words and automaton patterns)."""
+        """How many distinct patterns there are."""
         return len(self._meta)
 
     @property
     def automaton_size(self) -> int:
-        """How many patterns the automaton holds (phrases and wildcards)."""
-        return self._in_automaton
+        """How many patterns the automaton holds (all of them)."""
+        return len(self._meta)
 
     def scan(self, fields: dict[str, str]) -> _Scan:
         """Run the automaton over every non-empty field."""
-        scan = _Scan(self._meta, self._word_patterns)
-        if self._empty:
+        scan = _Scan(self._meta, self._prim_list, self._pid_prims)
+        find = self._find
+        if find is None:
             return scan
-        iterate = self._automaton.iter if self._in_automaton else None
-        word_pids = self._word_pids
         for name, value in fields.items():
             if not value:
                 continue
             analysed = analyse(value)
-            lower = analysed.lower
-            hits = list(iterate(lower)) if iterate is not None else []
-            pids = {pid for _, pid in hits}
-            # The buffer's words (cells included; "\x00" and "" never name a pattern) that are
-            # whole-word patterns: a set intersection that iterates the smaller side.
-            tokens = lower.split(" ")
-            found = word_pids.keys() & set(tokens)
-            if found:
-                pids.update(map(word_pids.__getitem__, found))
-            if pids:
+            hits = find(analysed.lower, True)
+            if hits:
                 scan.analysed[name] = analysed
                 scan.hits[name] = hits
-                scan.pids[name] = pids
-                scan.tokens[name] = tokens
-                scan.found[name] = found
+                scan.pids[name] = set(map(_first, hits))
         return scan
 
     def match(self, item: Item) -> list[Match]:
@@ -478,7 +455,7 @@ class Matcher:
                 candidates.update(*filter(None, map(index.get, pids)))
         matches: list[Match] = []
         excluded: dict[int, bool] = {}
-        snippets: dict[tuple[Any, ...], str] = {}
+        snippets: dict[tuple[str, frozenset[int]], str] = {}
         rules = self._rules
         for rule_index in sorted(candidates):
             rule = rules[rule_index]
@@ -486,7 +463,7 @@ class Matcher:
                 continue
             if rule.sources is not None and source not in rule.sources:
                 continue
-            if not rule.check(scan):
+            if rule.check is not None and not rule.check(scan):
                 continue
             if rule.exclude is not None:
                 vetoed = excluded.get(rule.exclude)
@@ -594,38 +571,58 @@ def _within(a: list[tuple[int, int]], b: list[tuple[int, int]], reach: int) -> b
     return False
 
 
+def _anchors_suffice(node: Node) -> bool:
+    """Whether a rule holds whenever it is a candidate: an OR of plain terms (field scopes allowed).
+
+    Such a rule is indexed under every term in every field the term searches (`_anchors_of`), so
+    the hit that made it a candidate already satisfies it. Case-sensitive terms are excluded:
+    their patterns hit case-insensitively and need a check.
+    """
+    if isinstance(node, Term):
+        return not node.case_sensitive
+    if isinstance(node, Field):
+        return _anchors_suffice(node.child)
+    if isinstance(node, Or):
+        return all(_anchors_suffice(child) for child in node.children)
+    return False
+
+
 def _terms(scan: _Scan, rule: _Rule) -> list[str]:
+    if rule.only_term is not None:
+        return [rule.only_term]
+    if rule.texts_of is not None:
+        # One C-level intersection says which of the rule's terms occur; usually just one.
+        hit = rule.term_prims & scan.prims_in(rule.term_fields)  # type: ignore[arg-type]
+        if len(hit) == 1:
+            return list(rule.texts_of[next(iter(hit))])
     out = []
-    for text, pids, fields, case_prim in rule.terms:
+    unions = scan._prim_unions
+    for text, index, fields, case_prim in rule.terms:
         if case_prim is None:
-            if not pids.isdisjoint(scan.union(fields)):
+            found = unions.get(fields)
+            if found is None:
+                found = scan.prims_in(fields)
+            if index in found:
                 out.append(text)
         elif any(scan.spans(case_prim, f) for f in fields if f in scan.pids):
             out.append(text)
     return out if rule.unique_terms else list(dict.fromkeys(out))
 
 
-def _snippet(scan: _Scan, rule: _Rule, cache: dict[tuple[Any, ...], str]) -> str:
-    for field, prims in rule.snippet_plan:
-        got = scan.pids.get(field)
-        if got is None:
+def _snippet(scan: _Scan, rule: _Rule, cache: dict[tuple[str, frozenset[int]], str]) -> str:
+    for field, indexes in rule.snippet_plan:
+        hit = indexes & scan.prims(field)  # usually one prim: the term that made the rule match
+        if not hit:
             continue
-        if len(prims) == 1:
-            if prims[0].pids.isdisjoint(got):
-                continue
-            hit = prims
-        else:
-            hit = tuple(prim for prim in prims if not prim.pids.isdisjoint(got))
-            if not hit:
-                continue
         key = (field, hit)
         cached = cache.get(key)
         if cached is not None:
             return cached
+        prims = scan.prim_list
         if len(hit) == 1:
-            spans = scan.spans(hit[0], field)
+            spans = scan.spans(prims[next(iter(hit))], field)
         else:
-            spans = sorted(span for prim in hit for span in scan.spans(prim, field))
+            spans = sorted(span for index in hit for span in scan.spans(prims[index], field))
         if spans:
             text = cache[key] = snippet(scan.analysed[field], spans)
             return text

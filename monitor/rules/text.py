@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate, compress, repeat
 from operator import add
 
@@ -152,10 +153,11 @@ class Analysed:
     starts at buffer index `starts[i]`; joined forms live in cells after `primary_end`.
     """
 
-    __slots__ = ("text", "cased", "lower", "primary_end", "_starts", "cells", "cell_starts", "_fstarts", "_lens", "_marks", "_deltas")
+    __slots__ = ("text", "cased", "lower", "primary_end", "_starts", "cells", "cell_starts", "_fstarts", "_lens", "_marks", "_deltas", "_guillemets")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._guillemets: bool | None = None
         folded, self._marks, self._deltas = _fold_cased(text)
         words, fstarts = _tokenise(folded)
         lens = list(map(len, words))
@@ -195,6 +197,13 @@ class Analysed:
 
     def __len__(self) -> int:
         return len(self._lens)
+
+    @property
+    def guillemets(self) -> bool:
+        """Whether the text has « or » of its own (snippets then replace them; checked once)."""
+        if self._guillemets is None:
+            self._guillemets = "«" in self.text or "»" in self.text
+        return self._guillemets
 
     def words(self, cased: bool = False) -> list[str]:
         """The words, in order (lower-case unless `cased`)."""
@@ -402,31 +411,52 @@ def snippet(analysed: Analysed, spans: list[tuple[int, int]], width: int = SNIPP
     """About `width` characters around the first of `spans` (sorted word ranges), whitespace
     collapsed, every span inside the window marked «like this», with "…" where the text is cut."""
     text = analysed.text
-    clean = "«" in text or "»" in text
+    clean = analysed.guillemets
     if not spans:
         return _collapse(_clean(text[:width]) if clean else text[:width])
     char_span = analysed.char_span
     hit_start, hit_end = char_span(*spans[0])
+    start, end = _window(text, hit_start, hit_end, width)
+    if len(spans) == 1 and not clean:
+        # The usual case (one hit in the window, no guillemets of its own): no piece list.
+        first, last = spans[0]
+        word = text[hit_start:hit_end]
+        if first != last:
+            word = _collapse(word)
+        body = _collapse(text[start:hit_start] + "«" + word + "»" + text[hit_end:end])
+    else:
+        body = _collapse(_marked(text, spans, char_span, start, end, clean))
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def _window(text: str, hit_start: int, hit_end: int, width: int) -> tuple[int, int]:
+    # About `_BEFORE` characters before the hit, `width` in all, cut at spaces where possible.
     start = hit_start - _BEFORE if hit_start > _BEFORE else 0
     end = start + width
     if end < hit_end:
         end = hit_end
-    if end >= len(text):
-        end = len(text)
+    size = len(text)
+    if end >= size:
+        end = size
         start = max(0, end - width)
     if start > 0:
         # Do not start in the middle of a word.
         space = text.find(" ", start, hit_start)
         if space >= 0:
             start = space + 1
-    if end < len(text):
+    if end < size:
         space = text.rfind(" ", hit_end, end)
         if space > hit_end:
             end = space
+    return start, end
+
+
+def _marked(text: str, spans: list[tuple[int, int]], char_span: Callable[[int, int], tuple[int, int]], start: int, end: int, clean: bool) -> str:
     # spans[0] is the first hit, so marking starts there; the rest are sorted by first word.
     pieces = []
     at = start
     mark_end = -1
+    pieces_start = start
     for first, last in spans:
         s, e = char_span(first, last)
         if s >= end:
@@ -445,8 +475,7 @@ def snippet(analysed: Analysed, spans: list[tuple[int, int]], width: int = SNIPP
         pieces.append("«" + (_clean(word) if clean else word) + "»")
         at = mark_end = e
     pieces.append(_clean(text[at:end]) if clean else text[at:end])
-    body = _collapse("".join(pieces))
-    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+    return "".join(pieces)
 
 
 def _clean(text: str) -> str:
@@ -455,4 +484,9 @@ def _clean(text: str) -> str:
 
 
 def _collapse(text: str) -> str:
+    # Most snippet windows have single spaces only: then split/join (a new string per word)
+    # would give the text back unchanged. Every whitespace character other than " " is
+    # non-printable, so isprintable() rules them out in one C-level pass.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
