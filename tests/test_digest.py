@@ -224,3 +224,22 @@ def test_a_meeting_the_kamer_recreated_says_its_new_date_and_links_the_new_meeti
     [moved] = [line for line in d.changes if line.badge == "verplaatst"]
     assert moved.details == ["Verplaatst van do 3 dec 10:00 naar do 24 dec 10:00"]
     assert moved.url == successor.url
+
+
+def test_a_failing_source_alone_is_worth_one_mail_a_day(store):
+    seed(store)
+    config = make_config()
+    store.record_success("tk", "tk", iso(NOW - timedelta(minutes=10)), 3, 0)
+    store.record_failure("bb", "feed", iso(NOW - timedelta(minutes=5)), "HTTP 503 from bb.example")
+    first = dg.prepare_digests(store, config, NOW, [], only="bob@gemeente.example")
+    assert first[0].outbox_id  # the failing source is news the first time
+    again = dg.prepare_digests(store, config, NOW + timedelta(hours=2), [], only="bob@gemeente.example")
+    assert again[0].outbox_id is None  # same day, nothing new: no second mail about the same failure
+    # Something new the same day is worth a mail (and still names the failing source).
+    add(store, article("w2", "Nieuwe cijfers over de Wmo"), "wmo", "kern", ["wmo"], seen=NOW + timedelta(hours=3))
+    news = dg.prepare_digests(store, config, NOW + timedelta(hours=4), [], only="bob@gemeente.example")
+    assert news[0].outbox_id
+    # The next day the standing failure is reported again.
+    store.record_failure("bb", "feed", iso(NOW + timedelta(days=1) - timedelta(minutes=5)), "HTTP 503 from bb.example")
+    next_day = dg.prepare_digests(store, config, NOW + timedelta(days=1), [], only="bob@gemeente.example")
+    assert next_day[0].outbox_id

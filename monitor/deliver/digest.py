@@ -166,9 +166,14 @@ class Digest:
     @property
     def is_empty(self) -> bool:
         """Nothing worth a mail: no new or due action, no change, no news, no source problem."""
+        return not (self.has_news or self.sources)
+
+    @property
+    def has_news(self) -> bool:
+        """A new or due action, a change or news: worth a mail even when one went out today."""
         today = self.now.date().isoformat()
         urgent = any(line.new or (line.when_date == today) for line in self.actions if isinstance(line, ActionLine))
-        return not (urgent or self.changes or self.news_count or self.sources)
+        return bool(urgent or self.changes or self.news_count)
 
     def lines(self) -> Iterable[Line]:
         """Every line that counts as covered by this digest (agenda and sources are context)."""
@@ -879,7 +884,10 @@ def prepare_digests(
             "change_cursor": digest.change_cursor if digest.change_cursor is not None else (state or {}).get("change_cursor"),
             "last_digest_at": (state or {}).get("last_digest_at"),
         }
-        if digest.is_empty and not config.sources.digest.send_empty:
+        last = to_local((state or {}).get("last_digest_at"))
+        # A failing source is worth one mail a day, not one per `--send`.
+        repeat_only = last is not None and last.date() == now.date() and not digest.has_news
+        if (digest.is_empty and not config.sources.digest.send_empty) or repeat_only:
             # Nothing to say; still move the change cursor past the irrelevant changes.
             with store.transaction():
                 store.db["digest_recipients"].upsert(recipient_row, pk="recipient")
