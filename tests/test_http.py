@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -94,6 +95,21 @@ def test_a_timeout_is_not_unreachable():
     with pytest.raises(FetchError) as info:
         _get(handler)
     assert not isinstance(info.value, Unreachable)  # one slow answer says nothing about the next
+
+
+def test_a_trickling_response_is_abandoned_as_a_whole():
+    async def trickle():
+        for _ in range(1000):  # each byte well within the per-read timeout, the whole far beyond
+            await asyncio.sleep(0.02)
+            yield b"x"
+
+    def handler(request):
+        return httpx.Response(200, content=trickle())
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"too slow: no complete answer within 0\.4s") as info:
+        _get(handler, HttpConfig(timeout=0.1, retries=1))
+    assert info.value.attempts == 2 and time.monotonic() - started < 3
 
 
 def test_oversize_declared_length_is_refused():

@@ -22,6 +22,7 @@ from . import SourceError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer is treated as down for this run
+TOTAL_TIMEOUT_FACTOR = 4  # a whole response may take this many times http.timeout (default 2 minutes)
 
 
 class FetchError(SourceError):
@@ -86,6 +87,7 @@ class HttpClient:
         self.config = config or HttpConfig()
         self.backoff = backoff
         self.requests = 0
+        self.total_timeout = TOTAL_TIMEOUT_FACTOR * self.config.timeout  # for one whole response
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.config.timeout, connect=min(self.config.timeout, 15.0)),
@@ -135,12 +137,18 @@ class HttpClient:
             try:
                 async with self._semaphore:
                     self.requests += 1
-                    response = await self._fetch_once(url, params, headers, limit)
+                    # httpx's timeout is per read: a server that trickles a byte now and then
+                    # would hold the run for hours without this bound on the whole response.
+                    async with asyncio.timeout(self.total_timeout):
+                        response = await self._fetch_once(url, params, headers, limit)
             except ResponseTooLarge as exc:
                 exc.attempts = attempt
                 raise
             except httpx.TimeoutException:
                 last_problem = f"timed out after {self.config.timeout:g}s"
+                delay = self._delay(attempt)
+            except TimeoutError:
+                last_problem = f"too slow: no complete answer within {self.total_timeout:g}s"
                 delay = self._delay(attempt)
             except httpx.TooManyRedirects:
                 raise FetchError(f"too many redirects for {url}", attempt) from None
