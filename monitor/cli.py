@@ -186,6 +186,7 @@ def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
 def cmd_sources(args: argparse.Namespace) -> int:
     """List the configured sources with their health; a failing one with its error and address."""
     config = _load(args)
+    now = _now(args)
     store = _open_store(args)
     try:
         rows: list[tuple[str, ...]] = []
@@ -197,6 +198,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 status = "uit (enabled: false)"
             elif not health.last_attempt:
                 status = "nog niet opgehaald"
+            elif health.is_stale(source.every, now):
+                status = f"VEROUDERD: laatst gelukt {format_nl(health.last_success)}"
+                extra = ["geen fout, maar al 3 intervallen niets opgehaald: draait `monitor schedule` (of cron) nog?"]
             elif health.ok:
                 status = f"ok, laatst {format_nl(health.last_success)}"
             else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Item kinds. Feeds produce articles; the Kamer source produces the other three.
@@ -108,6 +109,14 @@ class SourceHealth:
     consecutive_failures: int
     new: int = 0
     changed: int = 0
+
+    def is_stale(self, every: int, now: datetime) -> bool:
+        """Working, but no success for three intervals (and at least six hours, so a laptop that
+        slept over lunch is not reported): something is wrong that no single error shows."""
+        if not self.ok or not self.last_success:
+            return False
+        last = datetime.fromisoformat(self.last_success)
+        return (now - last).total_seconds() > max(3 * every, 6 * 3600)
 
 
 @dataclass

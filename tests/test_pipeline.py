@@ -130,7 +130,7 @@ def test_week_window_and_bad_arguments(tmp_path, loopback, capsys):
 def test_sources_command_lists_health(tmp_path, loopback, capsys):
     config_dir = _setup(tmp_path, loopback)
     _run_json(config_dir)
-    assert main(["sources", "--config", str(config_dir)]) == 0
+    assert main(["sources", "--config", str(config_dir), "--now", NOW]) == 0
     out = capsys.readouterr().out
     assert "vakblad" in out and "ok, laatst" in out
     assert "kapot" in out and "MISLUKT 1× (laatst gelukt: nooit)" in out
@@ -155,3 +155,16 @@ def test_failing_sources_among_working_ones_give_no_network_note(tmp_path, loopb
     config_dir = _setup(tmp_path, loopback)
     _run_json(config_dir)
     assert "no source could be reached" not in capsys.readouterr().err
+
+
+def test_sources_command_flags_a_source_that_stopped_being_fetched(tmp_path, loopback, capsys):
+    config_dir = _setup(tmp_path, loopback)
+    _run_json(config_dir)
+    capsys.readouterr()
+    assert main(["sources", "--config", str(config_dir), "--now", "2026-11-23T13:00"]) == 0
+    assert "VEROUDERD" not in capsys.readouterr().out  # five hours: a laptop that slept
+    assert main(["sources", "--config", str(config_dir), "--now", "2026-11-24T08:00"]) == 0
+    out = capsys.readouterr().out
+    vakblad = next(line for line in out.splitlines() if line.startswith("vakblad"))
+    assert "VEROUDERD: laatst gelukt ma 23 nov 08:00" in vakblad
+    assert "draait `monitor schedule` (of cron) nog?" in " ".join(out.split())

@@ -676,13 +676,8 @@ def _source_lines(store: Store, config: Config, now: datetime) -> list[Line]:
             problem = f"faalt ({health.consecutive_failures}× op rij){since}: {clean(health.last_error or 'onbekende fout', 200)}"
         elif not health.last_success:
             problem = "nog nooit opgehaald" if not health.last_attempt else "nog nooit gelukt"
-        else:
-            # Stale: no success for three intervals (and at least six hours, so a laptop that
-            # slept over lunch is not reported).
-            stale_after = max(3 * source.every, 6 * 3600)
-            last = to_local(health.last_success)
-            if last and (now - last).total_seconds() > stale_after:
-                problem = f"verouderd: laatst gelukt {format_nl(last)}"
+        elif health.is_stale(source.every, now):
+            problem = f"verouderd: laatst gelukt {format_nl(health.last_success)}"
         if problem:
             lines.append(Line(key=f"source:{source.id}", section="Bronnen", title=name, details=[problem], new=False, ref=source.id))
     return lines
