@@ -241,7 +241,10 @@ class _Reader:
                 # `query: "beschermd wonen" OR Wmo`: YAML reads the phrase as the whole value and
                 # chokes on what follows. Single quotes around everything keep the double quotes.
                 key, value = quoted.group("key", "value")
-                single_quoted = "'" + value.rstrip().replace("'", "''") + "'"
+                value = value.rstrip()
+                if value.endswith("'") and value.count("'") % 2:
+                    value = value[:-1]  # half-quoted: the closing quote is there, the opening one is not
+                single_quoted = "'" + value.replace("'", "''") + "'"
                 hint = f"a query that starts with a \"phrase\" must be put in single quotes as a whole: {key}: {single_quoted}"
             self.problems.append(Problem(self.path, line, f"YAML syntax error: {problem}", hint))
             return None

@@ -76,6 +76,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: *jeugd\n", ["rules.yaml:5: YAML syntax error", "must be quoted"]),
         ("dossiers:\n  jeugd:\n    rules: []\n", ["rules.yaml:3: dossier 'jeugd' has no rules"]),
         ("dossiers:\n  wmo:\n    rules:\n      - name: a\n        query: \"beschermd wonen\" OR Wmo\n", ["rules.yaml:5: YAML syntax error", "must be put in single quotes as a whole: query: '\"beschermd wonen\" OR Wmo'"]),
+        ("dossiers:\n  wmo:\n    rules:\n      - name: a\n        query: \"beschermd wonen\" OR Wmo'\n", ["rules.yaml:5: YAML syntax error", "must be put in single quotes as a whole: query: '\"beschermd wonen\" OR Wmo'"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n      - name: a\n        query: y\n", ["rules.yaml:6: dossier 'jeugd': rule name 'a' is used twice (first on line 4)"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n        sources: [skiper]\n", ["there is no source 'skiper' in sources.yaml", "did you mean 'skipr'?"]),
         ("dossiers:\n  jeugd:\n    rules:\n      - name: a\n        query: x\n        kinds: [artikelen]\n", ["unknown item kind 'artikelen'"]),
@@ -90,6 +91,12 @@ def test_rules_errors_name_file_line_and_fix(tmp_path, rules, expected):
     text = "\n".join(_problems(tmp_path, rules=rules))
     for fragment in expected:
         assert fragment in text, text
+
+
+def test_half_quoted_phrase_query_gets_a_hint_without_the_stray_quote(tmp_path):
+    rules = "dossiers:\n  wmo:\n    rules:\n      - name: a\n        query: \"beschermd wonen\" OR Wmo'\n"
+    text = "\n".join(_problems(tmp_path, rules=rules))
+    assert text.endswith("as a whole: query: '\"beschermd wonen\" OR Wmo'"), text
 
 
 def test_query_syntax_error_shows_caret(tmp_path):
