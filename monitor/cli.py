@@ -415,11 +415,16 @@ def _report_sending(outcome: Any) -> int:
     sent = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.sent]
     problems = [(i, e) for attempt in (outcome.retried, outcome.sent) if attempt for i, e in attempt.failed]
     gave_up = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.gave_up]
+    recipients = {i: r for attempt in (outcome.retried, outcome.sent) if attempt for i, r in attempt.recipients.items()}
     print(f"verstuurd: {len(sent)}")
+    # One line per cause: a mail server that is down fails every digest with the same error.
+    by_cause: dict[tuple[str, bool], list[str]] = {}
     for outbox_id, error in problems:
         failed = True
-        when = "opgegeven na te veel pogingen" if outbox_id in gave_up else "blijft in de wachtrij, volgende keer opnieuw"
-        print(f"NIET verstuurd ({when}): {error}", file=sys.stderr)
+        by_cause.setdefault((error, outbox_id in gave_up), []).append(recipients.get(outbox_id, outbox_id))
+    for (error, given_up), addresses in by_cause.items():
+        when = "opgegeven na te veel pogingen" if given_up else "blijft in de wachtrij, volgende keer opnieuw"
+        print(f"NIET verstuurd aan {', '.join(addresses)} ({when}): {error}", file=sys.stderr)
     return EXIT_FAIL if failed else EXIT_OK
 
 

@@ -102,7 +102,7 @@ class Jobs:
         log.info("digest: %d queued, %d sent", queued, sent)
         for attempt in (outcome.retried, outcome.sent):
             for outbox_id, error in attempt.failed if attempt else []:
-                log.warning("digest %s not sent (retried at the next run): %s", outbox_id, error)
+                log.warning("digest to %s not sent (retried at the next run): %s", attempt.recipients.get(outbox_id, outbox_id), error)
 
     def serve_calendar(self) -> CalendarServer:
         """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""

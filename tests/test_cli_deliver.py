@@ -180,6 +180,25 @@ def test_digest_send_when_the_server_is_down_is_retried_later(tmp_path, smtp, ca
     assert [row["status"] for row in pending(down)] == ["sent", "sent"]
 
 
+def test_server_down_costs_each_digest_one_attempt_per_run_and_names_the_recipients(tmp_path, capsys):
+    from test_digest_fixtures import free_port
+
+    down = write_config(tmp_path / "cfg", sources_yaml(free_port()), RULES)
+    seed(down / "monitor.db")
+    assert cli(down, "digest", "--send") == 1
+    assert cli(down, "digest", "--send", now="2026-12-01T09:00") == 1  # the queued ones are retried once
+    err = capsys.readouterr().err.splitlines()
+    failures = [line for line in err if line.startswith("NIET verstuurd")]
+    assert len(failures) == 2  # one line per run: the same cause for every digest
+    assert "jeugd@gemeente.example" in failures[1] and "wmo@gemeente.example" in failures[1]
+    assert "(blijft in de wachtrij, volgende keer opnieuw): ConnectionRefusedError" in failures[1]
+    store = Store(down / "monitor.db")
+    try:
+        assert [row["attempts"] for row in store.db.query("SELECT attempts FROM digest_outbox")] == [2, 2]
+    finally:
+        store.close()
+
+
 def test_digest_if_workday_skips_saturday(setup, capsys):
     config, inbox = setup
     assert cli(config, "digest", "--send", "--if-workday", now="2026-12-05T07:00") == 0

@@ -22,7 +22,7 @@ import logging
 import re
 import smtplib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -943,6 +943,7 @@ class SendResult:
     sent: list[str] = field(default_factory=list)  # outbox ids
     failed: list[tuple[str, str]] = field(default_factory=list)  # (outbox id, error)
     gave_up: list[str] = field(default_factory=list)
+    recipients: dict[str, str] = field(default_factory=dict)  # outbox id -> recipient, of the failed ones
     error: str | None = None  # a connection-level error (nothing could be sent)
 
 
@@ -952,8 +953,9 @@ def send_pending(
     now: datetime | None = None,
     connect: Callable[[SmtpConfig], Any] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    only_ids: Collection[str] | None = None,
 ) -> SendResult:
-    """Send every pending digest; mark each sent only after the server accepted it.
+    """Send every pending digest (or only those in `only_ids`); mark each sent only after the server accepted it.
 
     A refused message stays pending (retried next time) until `max_attempts`, then `failed`
     (kept, never deleted). A connection failure leaves everything pending. `connect` opens the
@@ -963,7 +965,7 @@ def send_pending(
 
     outbox.ensure_schema(store.db)
     result = SendResult()
-    rows = outbox.pending(store.db)
+    rows = [row for row in outbox.pending(store.db) if only_ids is None or row["id"] in only_ids]
     if not rows:
         return result
     at = iso(now or current())
@@ -1017,6 +1019,7 @@ def _record_failure(store: Store, row: dict[str, Any], at: str, error: str, max_
     store.db["digest_outbox"].update(row["id"], {"attempts": attempts, "last_attempt": at, "last_error": error, "status": status})
     outbox.log_event(store.db, row["id"], at, "gave up" if status == outbox.FAILED else "failed", error)
     result.failed.append((row["id"], error))
+    result.recipients[row["id"]] = row["recipient"]
     if status == outbox.FAILED:
         result.gave_up.append(row["id"])
 
@@ -1041,14 +1044,16 @@ def run_digest(
 ) -> DigestRun:
     """The daily job: retry what is pending, queue today's digests, send them.
 
-    Retrying first keeps the order of mails the order of digests.
+    Retrying first keeps the order of mails the order of digests; each digest gets one attempt
+    per run (the second send is only for the digests queued now).
     """
     email = config.sources.email
     if email is None:
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
     retried = send_pending(store, email, now, connect) if send else None
     prepared = prepare_digests(store, config, now, moments, only)
-    sent = send_pending(store, email, now, connect) if send else None
+    queued = {p.outbox_id for p in prepared if p.outbox_id}
+    sent = send_pending(store, email, now, connect, only_ids=queued) if send else None
     return DigestRun(prepared, retried, sent)
 
 
