@@ -266,9 +266,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
     config = _load(args)
     dossier_id, _, rule_name = args.target.partition(".")
-    dossier = config.rules.dossiers.get(dossier_id)
-    if dossier is None:
-        raise UsageError(f"no dossier '{dossier_id}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    dossier = _dossier(config, dossier_id)
     if rule_name and rule_name not in {r.name for r in dossier.rules}:
         raise UsageError(f"dossier '{dossier_id}' has no rule '{rule_name}'; rules: {', '.join(r.name for r in dossier.rules)}")
     if args.item:
@@ -292,8 +290,8 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
     from .rules.backtest import backtest, format_backtest
 
     config = _load(args)
-    if args.dossier and args.dossier not in config.rules.dossiers:
-        raise UsageError(f"no dossier '{args.dossier}' in {config.rules.path}")
+    if args.dossier:
+        _dossier(config, args.dossier)
     since = _parse_day(args.since, "--since").isoformat() if args.since else None
     store = _open_store(args)
     try:
@@ -302,6 +300,14 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def _dossier(config: Config, dossier_id: str) -> Any:
+    """The dossier of rules.yaml with this id, or a usage error that lists the ones there are."""
+    dossier = config.rules.dossiers.get(dossier_id)
+    if dossier is None:
+        raise UsageError(f"no dossier '{dossier_id}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    return dossier
 
 
 def _match_now(config: Config, store: Store, now: datetime) -> None:
@@ -316,9 +322,7 @@ def cmd_woordvoerders(args: argparse.Namespace) -> int:
     from .people import format_woordvoerders_text, woordvoerder_to_json, woordvoerders
 
     config = _load(args)
-    dossier = config.rules.dossiers.get(args.dossier)
-    if dossier is None:
-        raise UsageError(f"no dossier '{args.dossier}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    dossier = _dossier(config, args.dossier)
     now = _now(args)
     store = _open_store(args)
     try:
@@ -403,29 +407,20 @@ def _no_email_problem(config: Config) -> Any:
 
 def _report_sending(outcome: Any) -> int:
     """Print what the digest run did; exit 1 when something could not be sent."""
-    failed = False
-    for attempt in (outcome.retried, outcome.sent):
-        if attempt and attempt.error:
-            failed = True
     for prepared in outcome.prepared:
         if prepared.outbox_id is None:
             print(f"{prepared.recipient}: niets nieuws, geen mail")
         else:
             print(f"{prepared.recipient}: {prepared.subject} ({prepared.lines} regels)")
-    sent = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.sent]
-    problems = [(i, e) for attempt in (outcome.retried, outcome.sent) if attempt for i, e in attempt.failed]
-    gave_up = [i for attempt in (outcome.retried, outcome.sent) if attempt for i in attempt.gave_up]
-    recipients = {i: r for attempt in (outcome.retried, outcome.sent) if attempt for i, r in attempt.recipients.items()}
-    print(f"verstuurd: {len(sent)}")
+    print(f"verstuurd: {len(outcome.sent_ids)}")
     # One line per cause: a mail server that is down fails every digest with the same error.
     by_cause: dict[tuple[str, bool], list[str]] = {}
-    for outbox_id, error in problems:
-        failed = True
-        by_cause.setdefault((error, outbox_id in gave_up), []).append(recipients.get(outbox_id, outbox_id))
+    for failure in outcome.failures:
+        by_cause.setdefault((failure.error, failure.gave_up), []).append(failure.recipient)
     for (error, given_up), addresses in by_cause.items():
         when = "opgegeven na te veel pogingen" if given_up else "blijft in de wachtrij, volgende keer opnieuw"
         print(f"NIET verstuurd aan {', '.join(addresses)} ({when}): {error}", file=sys.stderr)
-    return EXIT_FAIL if failed else EXIT_OK
+    return EXIT_FAIL if outcome.failures or outcome.connection_error else EXIT_OK
 
 
 def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
@@ -448,8 +443,8 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     from .pipeline import derive_moments
 
     config = _load(args)
-    if args.dossier and args.dossier not in config.rules.dossiers:
-        raise UsageError(f"no dossier '{args.dossier}' in {config.rules.path}; dossiers: {', '.join(config.rules.dossiers)}")
+    if args.dossier:
+        _dossier(config, args.dossier)
     if args.serve:
         if getattr(args, "now", None):
             raise UsageError("--serve uses the clock; --now does not go with it")

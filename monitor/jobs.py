@@ -97,12 +97,11 @@ class Jobs:
             outcome = digest(config, store, self.clock(), connect=self.connect)
         finally:
             store.close()
-        sent = sum(len(a.sent) for a in (outcome.retried, outcome.sent) if a)
         queued = sum(1 for p in outcome.prepared if p.outbox_id)
-        log.info("digest: %d queued, %d sent", queued, sent)
-        for attempt in (outcome.retried, outcome.sent):
-            for outbox_id, error in attempt.failed if attempt else []:
-                log.warning("digest to %s not sent (retried at the next run): %s", attempt.recipients.get(outbox_id, outbox_id), error)
+        log.info("digest: %d queued, %d sent", queued, len(outcome.sent_ids))
+        for failure in outcome.failures:
+            later = "given up" if failure.gave_up else "retried at the next run"
+            log.warning("digest to %s not sent (%s): %s", failure.recipient, later, failure.error)
 
     def serve_calendar(self) -> CalendarServer:
         """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""

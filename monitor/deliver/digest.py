@@ -1025,12 +1025,44 @@ def _record_failure(store: Store, row: dict[str, Any], at: str, error: str, max_
 
 
 @dataclass
+class Failure:
+    """A digest the mail server did not take."""
+
+    outbox_id: str
+    recipient: str
+    error: str
+    gave_up: bool  # True: no more attempts (kept in the outbox as failed)
+
+
+@dataclass
 class DigestRun:
     """`run_digest`'s outcome: what was queued and what was sent."""
 
     prepared: list[Prepared]
     retried: SendResult | None
     sent: SendResult | None
+
+    def _attempts(self) -> list[SendResult]:
+        return [attempt for attempt in (self.retried, self.sent) if attempt]
+
+    @property
+    def sent_ids(self) -> list[str]:
+        """Outbox ids the server accepted in this run (earlier pending ones and today's)."""
+        return [i for attempt in self._attempts() for i in attempt.sent]
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Every digest not taken in this run, with its recipient and why."""
+        return [
+            Failure(i, attempt.recipients.get(i, i), error, i in attempt.gave_up)
+            for attempt in self._attempts()
+            for i, error in attempt.failed
+        ]
+
+    @property
+    def connection_error(self) -> str | None:
+        """Why the mail server could not be reached at all, if so."""
+        return next((attempt.error for attempt in self._attempts() if attempt.error), None)
 
 
 def run_digest(
