@@ -269,15 +269,16 @@ def _ap_label(ap: dict[str, Any], fallback: str | None) -> str:
 
 
 @dataclass
-class _Chain:
+class MeetingChain:
     """Activities that are one meeting: the first one and its re-creations (vervangen_vanuit)."""
 
     root: str  # the Kamer Id of the first activity we know of (stable across moves)
     members: list[Item] = field(default_factory=list)
     current: Item | None = None
+    current_deleted: bool = False  # the Kamer deleted the current activity (a tombstone)
 
 
-def _chains(store: Store) -> tuple[list[_Chain], dict[str, dict[str, Any]]]:
+def _chains(store: Store) -> tuple[list[MeetingChain], dict[str, dict[str, Any]]]:
     """Group stored activities into chains; also return bookkeeping (first_seen, deleted_at) per item."""
     rows = {
         r["id"]: r
@@ -296,10 +297,10 @@ def _chains(store: Store) -> tuple[list[_Chain], dict[str, dict[str, Any]]]:
             seen.add(guid)
         return guid
 
-    chains: dict[tuple[str, str], _Chain] = {}
+    chains: dict[tuple[str, str], MeetingChain] = {}
     for activity in activities:
         root = root_of(_guid(activity))
-        chains.setdefault((activity.source, root), _Chain(root)).members.append(activity)
+        chains.setdefault((activity.source, root), MeetingChain(root)).members.append(activity)
     replaced = {str(a.data["vervangen_vanuit"]) for a in activities if a.data.get("vervangen_vanuit")}
     for chain in chains.values():
         chain.members.sort(key=lambda a: (rows[a.id]["first_seen"] or "", a.id))
@@ -314,10 +315,11 @@ def _chains(store: Store) -> tuple[list[_Chain], dict[str, dict[str, Any]]]:
                 rows[a.id]["first_seen"] or "",
             ),
         )
+        chain.current_deleted = rows[chain.current.id]["deleted_at"] is not None
     return list(chains.values()), rows
 
 
-def meeting_chains(store: Store) -> dict[str, _Chain]:
+def meeting_chains(store: Store) -> dict[str, MeetingChain]:
     """Each stored activity's chain (the meeting it is part of), by item id.
 
     A meeting the Kamer re-created under a new id (vervangen_vanuit) is one chain; its `root` is
@@ -409,7 +411,7 @@ def moment_id(kind: str, source: str, root: str) -> str:
 
 
 def _meeting_moments(
-    chain: _Chain,
+    chain: MeetingChain,
     rows: dict[str, dict[str, Any]],
     index: KamerIndex,
     rules_config: RulesConfig,
@@ -439,7 +441,7 @@ def _meeting_moments(
         triggers += [t for t in touched[dossier] if t not in triggers]
 
     status = _status(current)
-    deleted = bool(rows[current.id]["deleted_at"])
+    deleted = chain.current_deleted
     meeting_day = _meeting_date(current)
     # A meeting marked Verplaatst that the Kamer has not re-planned yet has no date to count from.
     awaiting_new_date = status == "verplaatst"
@@ -543,7 +545,7 @@ def _seen_by(seen_at: str | None, now: datetime) -> bool:
         return True
 
 
-def _chain_changes(chain: _Chain, rows: dict[str, dict[str, Any]], store: Store, since: str | None, now: datetime) -> list[Change]:
+def _chain_changes(chain: MeetingChain, rows: dict[str, dict[str, Any]], store: Store, since: str | None, now: datetime) -> list[Change]:
     """The news about a meeting: its own changes plus a synthetic move per re-creation."""
     out: list[Change] = []
     by_guid = {_guid(m): m for m in chain.members}

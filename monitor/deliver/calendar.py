@@ -31,14 +31,13 @@ from typing import TYPE_CHECKING, Any
 from icalendar import Calendar, Event
 
 from ..models import KIND_ACTIVITY, Moment
-from ..moments import meeting_chains
+from ..moments import MeetingChain, meeting_chains
 from ..timeutil import AMS, format_nl, iso, to_local
 
 if TYPE_CHECKING:
     import sqlite_utils
 
     from ..config import RulesConfig
-    from ..models import Item
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -201,16 +200,16 @@ def _meeting_drafts(
     # A meeting the Kamer moved by re-creating it is one event: its UID comes from the first
     # activity, it shows the current one, and it carries the dossiers any of them matched.
     chains = meeting_chains(store)
-    meetings: dict[str, tuple[Item, set[str]]] = {}
+    meetings: dict[str, tuple[MeetingChain, set[str]]] = {}
     for row in store.db.query(sql, [*scope, KIND_ACTIVITY]):
         chain = chains.get(row["id"])
         if chain is None or chain.current is None:
             continue
-        current = chain.current
-        key = f"{current.source}:activiteit/{chain.root}"
-        meetings.setdefault(key, (current, set()))[1].update((row["dossiers"] or "").split(","))
+        key = f"{chain.current.source}:activiteit/{chain.root}"
+        meetings.setdefault(key, (chain, set()))[1].update((row["dossiers"] or "").split(","))
     drafts = []
-    for key, (item, matched) in sorted(meetings.items(), key=lambda entry: (entry[1][0].event_at or "", entry[0])):
+    for key, (chain, matched) in sorted(meetings.items(), key=lambda entry: (entry[1][0].current.event_at or "", entry[0])):
+        item = chain.current
         dossiers = [d for d in scope if d in matched]
         start = to_local(item.event_at)
         if start is None or (item.event_at or "") < (since or ""):
@@ -219,8 +218,7 @@ def _meeting_drafts(
         if end <= start:
             end = start + timedelta(hours=2)
         status = str(item.data.get("status") or "")
-        row = store.item_row(item.id) or {}
-        cancelled = status.lower() in CANCELLED_STATUSES or row.get("deleted_at") is not None
+        cancelled = status.lower() in CANCELLED_STATUSES or chain.current_deleted
         # "Verplaatst" without a new activity yet: the old time no longer holds, the new one is unknown.
         awaiting = not cancelled and status.lower() == "verplaatst"
         soort = str(item.data.get("soort") or "Vergadering")
