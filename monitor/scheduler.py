@@ -234,7 +234,7 @@ def build_scheduler(
 
 
 def describe(scheduler: BaseScheduler) -> list[str]:
-    """One line per job with its trigger and next run, for `monitor schedule` to print at start."""
+    """One line per job with its trigger and next run, logged when `monitor schedule` starts."""
     lines = []
     for job in scheduler.get_jobs():
         trigger = job.trigger
