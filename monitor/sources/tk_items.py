@@ -225,6 +225,11 @@ def affected_items(graph: Graph, keys: Iterable[tuple[str, str]]) -> set[tuple[s
 # ---------------------------------------------------------------------------- building
 
 
+def _texts(entity: Entity, *names: str) -> dict[str, str | None]:
+    """The named fields of an entity as text, in the order given (the shape of agenda references)."""
+    return {name: text(entity.fields.get(name)) for name in names}
+
+
 @dataclass
 class Builder:
     """Builds items of one source from the entity graph; collects unknown values on the way."""
@@ -335,21 +340,12 @@ class Builder:
         )
 
     def _zaak_ref(self, z: Entity) -> dict[str, Any]:
-        return {
-            "id": z.id,
-            "nummer": text(z.fields.get("nummer")),
-            "soort": text(z.fields.get("soort")),
-            "titel": text(z.fields.get("titel")),
-            "onderwerp": text(z.fields.get("onderwerp")),
-        }
+        return {"id": z.id, **_texts(z, "nummer", "soort", "titel", "onderwerp")}
 
     def _document_ref(self, d: Entity) -> dict[str, Any]:
         return {
             "id": d.id,
-            "documentnummer": text(d.fields.get("documentnummer")),
-            "soort": text(d.fields.get("soort")),
-            "titel": text(d.fields.get("titel")),
-            "onderwerp": text(d.fields.get("onderwerp")),
+            **_texts(d, "documentnummer", "soort", "titel", "onderwerp"),
             "kamerstukdossier": self._dossier(d.ref("kamerstukdossier")),
         }
 
