@@ -1,7 +1,8 @@
 """The `monitor` command. Thin: parse arguments, call the stages, print.
 
 Exit codes: 0 success; 1 a runtime failure (e.g. the digest could not be sent); 2 a usage or
-configuration error (nothing was written to the database).
+configuration error (nothing was written to the database); 3 sources failed: every source in
+`monitor run`, or any failing or stale source in `monitor sources --check`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .config import Config, ConfigError, load_config
 from .store import Store
 from .timeutil import BadTime, format_nl, now as current_time, parse_instant
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCES = 0, 1, 2, 3
 
 DESCRIPTION = """\
 Watches the Tweede Kamer and the vakpers for your dossiers and tells you when to act.
@@ -131,7 +132,7 @@ def _parse_day(value: str, option: str) -> date:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Fetch, match and report."""
-    from .pipeline import AGENDA_DAYS, Window, run
+    from .pipeline import Scope, run
     from .report import render
 
     config = _load(args)
@@ -140,13 +141,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.week:
             if args.date_to:
                 raise UsageError("--to goes with --from, not with --week")
-            window = Window.iso_week(args.week, now)
+            scope = Scope.iso_week(args.week, now)
         elif args.date_from or args.date_to:
             start = _parse_day(args.date_from, "--from") if args.date_from else now.date()
-            end = _parse_day(args.date_to, "--to") if args.date_to else start + timedelta(days=AGENDA_DAYS)
-            window = Window.between(start, end, now)
+            end = _parse_day(args.date_to, "--to") if args.date_to else start + timedelta(days=14)
+            scope = Scope.between(start, end, now)
         else:
-            window = Window.default(now)
+            scope = Scope.default(now)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     only = args.source or None
@@ -157,14 +158,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"--source: unknown source {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     store = _open_store(args)
     try:
-        with _write_lock(args, "monitor run"):
-            report = run(config, store, now, window, fetch=not args.no_fetch, only=only, progress=_progress(args))
-        if report.runs and all(r.error and "connection failed" in r.error for r in report.runs):
-            # One dead feed is the feed's problem; all of them unreachable is ours.
-            print("note: no source could be reached: is this machine online? (a proxy is taken from HTTPS_PROXY)", file=sys.stderr)
-        _write_output(render(report, args.format), args.output)
+        if args.no_fetch:
+            result = run(config, store, now, scope, fetch=False)
+        else:
+            with _write_lock(args, "monitor run"):
+                result = run(config, store, now, scope, only=only, progress=_progress(args))
+        _write_output(render(result.briefing, args.format), args.output)
     finally:
         store.close()
+    if result.offline:
+        # One dead feed is the feed's problem; all of them unreachable is ours.
+        print("note: no source could be reached: is this machine online? (a proxy is taken from HTTPS_PROXY)", file=sys.stderr)
+    if result.all_failed:
+        print(f"monitor: every source failed; the report shows only what was stored before (exit {EXIT_SOURCES})", file=sys.stderr)
+        return EXIT_SOURCES
     return EXIT_OK
 
 
@@ -185,43 +192,68 @@ def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """List the configured sources with their health; a failing one with its error and address."""
+    from .models import SourceState
+    from .pipeline import source_status
+    from .wording import error_text
+
     config = _load(args)
     now = _now(args)
     store = _open_store(args)
     try:
-        rows: list[tuple[str, ...]] = []
-        details: list[list[str]] = []
-        for source in config.sources.sources:
-            health = store.health(source.id, source.kind, source.label)
-            extra: list[str] = []
-            if not source.enabled:
-                status = "uit (enabled: false)"
-            elif not health.last_attempt:
-                status = "nog niet opgehaald"
-            elif health.is_stale(source.every, now):
-                status = f"VEROUDERD: laatst gelukt {format_nl(health.last_success)}"
-                extra = ["geen fout, maar al 3 intervallen niets opgehaald: draait `monitor schedule` (of cron) nog?"]
-            elif health.ok:
-                status = f"ok, laatst {format_nl(health.last_success)}"
-            else:
-                last = format_nl(health.last_success) if health.last_success else "nooit"
-                status = f"MISLUKT {health.consecutive_failures}× (laatst gelukt: {last})"
-                extra = [f"fout: {health.last_error}", f"adres: {source.url}"]
-            every = f"{source.every // 60}m" if source.every % 3600 else f"{source.every // 3600}h"
-            rows.append((source.id, source.kind, source.label or "", every, status))
-            details.append(extra)
-        header = ("id", "kind", "label", "every", "status")
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        indent = sum(widths[:4]) + 2 * 4
-        width = max(shutil.get_terminal_size((120, 24)).columns - indent, 40)
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-        for row, extra in zip(rows, details):
-            print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
-            for line in extra:
-                for part in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False):
-                    print(" " * indent + part)
+        statuses = source_status(store, config, now)
     finally:
         store.close()
+    problems = [s for s in statuses if s.state.problem]
+    if args.format == "json":
+        payload = {
+            "checked_at": now.isoformat(timespec="seconds"),
+            "ok": not problems,
+            "sources": [
+                {
+                    "id": s.id, "kind": s.kind, "label": s.label, "url": s.url, "state": s.state.value, "problem": s.state.problem,
+                    "last_attempt": s.health.last_attempt, "last_success": s.health.last_success, "last_error": s.health.last_error,
+                    "consecutive_failures": s.health.consecutive_failures,
+                }
+                for s in statuses
+            ],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return EXIT_SOURCES if args.check and problems else EXIT_OK
+    rows: list[tuple[str, ...]] = []
+    details: list[list[str]] = []
+    sources = {s.id: s for s in config.sources.sources}
+    for status in statuses:
+        health, source = status.health, sources[status.id]
+        extra: list[str] = []
+        if status.state is SourceState.DISABLED:
+            text = "uit (enabled: false)"
+        elif status.state is SourceState.NEVER_FETCHED:
+            text = "nog niet opgehaald"
+        elif status.state is SourceState.STALE:
+            text = f"VEROUDERD: laatst gelukt {format_nl(health.last_success)}"
+            extra = ["geen fout, maar al 3 intervallen niets opgehaald: draait `monitor schedule` (of cron) nog?"]
+        elif status.state is SourceState.OK:
+            text = f"ok, laatst {format_nl(health.last_success)}"
+        else:
+            last = format_nl(health.last_success) if health.last_success else "nooit"
+            text = f"MISLUKT {health.consecutive_failures}× (laatst gelukt: {last})"
+            extra = [f"fout: {error_text(health.last_error)}", f"details: {health.last_error}", f"adres: {source.url}"]
+        every = f"{source.every // 60}m" if source.every % 3600 else f"{source.every // 3600}h"
+        rows.append((status.id, status.kind, status.label or "", every, text))
+        details.append(extra)
+    header = ("id", "kind", "label", "every", "status")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    indent = sum(widths[:4]) + 2 * 4
+    width = max(shutil.get_terminal_size((120, 24)).columns - indent, 40)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    for row, extra in zip(rows, details):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        for line in extra:
+            for part in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False):
+                print(" " * indent + part)
+    if args.check and problems:
+        print(f"monitor: {len(problems)} source(s) failing or stale: {', '.join(p.id for p in problems)} (exit {EXIT_SOURCES})", file=sys.stderr)
+        return EXIT_SOURCES
     return EXIT_OK
 
 
@@ -310,31 +342,23 @@ def _dossier(config: Config, dossier_id: str) -> Any:
     return dossier
 
 
-def _match_now(config: Config, store: Store, now: datetime) -> None:
-    """Bring matches up to date (a changed rules.yaml, items fetched by another process)."""
-    from .pipeline import match_pending
-
-    match_pending(store, config.rules, now)
-
-
 def cmd_woordvoerders(args: argparse.Namespace) -> int:
     """Print the Kamerleden to approach on a dossier, grouped by fractie, with reasons."""
-    from .people import format_woordvoerders_text, woordvoerder_to_json, woordvoerders
+    from .pipeline import woordvoerders
+    from .report import woordvoerders_json, woordvoerders_text
 
     config = _load(args)
     dossier = _dossier(config, args.dossier)
     now = _now(args)
     store = _open_store(args)
     try:
-        _match_now(config, store, now)
-        people = woordvoerders(store, config.rules, dossier.id, now, limit=args.limit)
+        people = woordvoerders(store, config, dossier.id, now, limit=args.limit)
     finally:
         store.close()
     if args.format == "json":
-        payload = {"dossier": dossier.id, "title": dossier.title, "woordvoerders": [woordvoerder_to_json(p) for p in people]}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        sys.stdout.write(woordvoerders_json(dossier.id, dossier.title, people))
     else:
-        print(format_woordvoerders_text(people, dossier.title), end="")
+        sys.stdout.write(woordvoerders_text(people, dossier.title))
     return EXIT_OK
 
 
@@ -342,7 +366,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     """Show, preview or send the daily digest."""
     from .deliver import digest as dg
     from .deliver.mail import MailError
-    from .pipeline import derive_moments, digest, fetch_and_match
+    from .pipeline import fetch_and_match, preview_digests, send_digests
     from .workdays import holiday_name, is_workday
 
     config = _load(args)
@@ -367,26 +391,22 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.fetch:
             with _write_lock(args, "monitor digest --fetch"):
                 fetch_and_match(config, store, now, progress=_progress(args))
-        if args.preview:
-            _match_now(config, store, now)
-            html = dg.preview(store, config, now, derive_moments(store, config, now), args.to)
-            Path(args.preview).write_text(html, encoding="utf-8")
-            print(f"preview written to {args.preview} (nothing queued or sent)", file=sys.stderr)
-            return EXIT_OK
-        if not args.send:
-            _match_now(config, store, now)
-            moments = derive_moments(store, config, now)
-            recipients = dg.recipients_for(config.rules, args.to)
-            if not recipients:
+        if args.preview or not args.send:
+            digests = preview_digests(config, store, now, args.to)
+            if not digests:
                 raise UsageError(f"no recipients in {config.rules.path}: add recipients: [...] to a dossier, or pass --to ADDRESS")
-            for address, dossiers in recipients.items():
-                text, _ = dg.render_digest(dg.build_digest(store, config, address, now, moments, dossiers))
-                print(f"==== aan: {address} ====\n{text.rstrip()}\n")
+            if args.preview:
+                Path(args.preview).write_text(dg.render_digest(digests[0])[1], encoding="utf-8")
+                print(f"preview of {digests[0].recipient}'s digest written to {args.preview} (nothing queued or sent)", file=sys.stderr)
+                return EXIT_OK
+            for digest in digests:
+                text, _ = dg.render_digest(digest)
+                print(f"==== aan: {digest.recipient} · {digest.subject()} ====\n{text.rstrip()}\n")
             print("(dry run: nothing queued or sent; add --send to send)", file=sys.stderr)
             return EXIT_OK
         with _write_lock(args, "monitor digest --send"):
             try:
-                outcome = digest(config, store, now, only=args.to)
+                outcome = send_digests(config, store, now, only=args.to)
             except MailError as exc:
                 raise RuntimeFailure(str(exc)) from None
     finally:
@@ -439,8 +459,8 @@ def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Write (or serve) the lobbykalender as iCalendar."""
-    from .deliver.calendar import build_calendar, serve_calendar
-    from .pipeline import derive_moments
+    from .deliver.calendar import serve_calendar
+    from .pipeline import calendar
 
     config = _load(args)
     if args.dossier:
@@ -450,10 +470,18 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             raise UsageError("--serve uses the clock; --now does not go with it")
         host = args.host or config.sources.calendar.host
         port = args.port or config.sources.calendar.port
-        store = _open_store(args)  # creates the schema before the first request
-        store.close()
+        _open_store(args).close()  # a readable database (and its schema) before the first request
+        db_path = _db_path(args)
+
+        def render(dossier: str | None) -> bytes:
+            store = Store(db_path)
+            try:
+                return calendar(config, store, current_time(), dossier)
+            finally:
+                store.close()
+
         try:
-            server = serve_calendar(str(_db_path(args)), config.rules, lambda st, now: derive_moments(st, config, now), host, port)
+            server = serve_calendar(render, config.rules, host, port)
         except OSError as exc:
             raise RuntimeFailure(f"cannot serve on {host}:{port}: {exc.strerror}") from None
         print(f"serving the lobbykalender at {server.url}alle.ics and {server.url}<dossier>.ics; Ctrl-C stops", file=sys.stderr)
@@ -467,8 +495,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     now = _now(args)
     store = _open_store(args)
     try:
-        _match_now(config, store, now)
-        body = build_calendar(store, config.rules, derive_moments(store, config, now), now, args.dossier)
+        body = calendar(config, store, now, args.dossier)
     finally:
         store.close()
     if args.output:
@@ -533,7 +560,10 @@ examples:
   monitor run
   monitor run --week 2026-W50 --format markdown --output week50.md
   monitor run --no-fetch --format json | jq '.items[].title'
-  monitor run --now 2026-12-01T08:00 --no-fetch      # the report as it was on 1 December
+  monitor run --now 2026-12-01T08:00 --no-fetch      # the report as it was known on 1 December
+
+exit codes: 0 ok; 2 a configuration or usage error; 3 every source failed (the report shows
+what was stored before).
 """,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -541,14 +571,27 @@ examples:
     window.add_argument("--week", metavar="YYYY-Www", help="report on one ISO week, e.g. 2026-W50")
     window.add_argument("--from", dest="date_from", metavar="DATE", help="start of the window (YYYY-MM-DD)")
     run.add_argument("--to", dest="date_to", metavar="DATE", help="end of the window (YYYY-MM-DD, inclusive)")
-    run.add_argument("--no-fetch", action="store_true", help="do not fetch; re-match and report what is stored")
+    run.add_argument("--no-fetch", action="store_true", help="do not fetch; report what is stored (writes nothing)")
     run.add_argument("--source", action="append", metavar="ID", help="fetch only this source (repeatable)")
     run.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text", help="output format (default: text)")
     run.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     _common(run, suppress=True)
     run.set_defaults(func=cmd_run)
 
-    sources = commands.add_parser("sources", help="list sources and their health", description="List the sources of sources.yaml with their fetch health: last success, last error, consecutive failures.")
+    sources = commands.add_parser(
+        "sources",
+        help="list sources and their health",
+        description="List the sources of sources.yaml with their fetch health: last success, last error, consecutive failures. With --check it is a probe for a monitoring system: exit 3 when any source fails or is stale.",
+        epilog="""\
+examples:
+  monitor sources
+  monitor sources --check                  exit 3 if a source fails or is stale (for Nagios, Zabbix, cron)
+  monitor sources --check --format json    the same, as JSON
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sources.add_argument("--check", action="store_true", help="exit 3 when a source fails, is stale, or never worked")
+    sources.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _common(sources, suppress=True)
     sources.set_defaults(func=cmd_sources)
 

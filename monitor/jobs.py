@@ -77,7 +77,7 @@ class Jobs:
         config = self.current_config()
         store = Store(self.db_path)
         try:
-            runs = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress)
+            runs, _ = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress)
         finally:
             store.close()
         for run in runs:
@@ -86,7 +86,7 @@ class Jobs:
 
     def digest(self) -> None:
         """Queue and send today's digests (retrying what is still pending)."""
-        from .pipeline import digest
+        from .pipeline import send_digests
 
         config = self.current_config()
         if config.sources.email is None:
@@ -94,7 +94,7 @@ class Jobs:
             return
         store = Store(self.db_path)
         try:
-            outcome = digest(config, store, self.clock(), connect=self.connect)
+            outcome = send_digests(config, store, self.clock(), connect=self.connect)
         finally:
             store.close()
         queued = sum(1 for p in outcome.prepared if p.outbox_id)
@@ -105,14 +105,17 @@ class Jobs:
 
     def serve_calendar(self) -> CalendarServer:
         """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""
-        from .deliver.calendar import CalendarServer, make_renderer
-        from .pipeline import derive_moments
+        from .deliver.calendar import serve_calendar
+        from .pipeline import calendar
 
         config = self.current_config()
         Store(self.db_path).close()  # create the schema before the first request
 
-        def moments(store: Store, now: datetime) -> list[Any]:
-            return derive_moments(store, self.current_config(), now)
+        def render(dossier: str | None) -> bytes:
+            store = Store(self.db_path)
+            try:
+                return calendar(self.current_config(), store, self.clock(), dossier)
+            finally:
+                store.close()
 
-        render = make_renderer(str(self.db_path), config.rules, moments, self.clock)
-        return CalendarServer(render, config.rules.dossiers, config.sources.calendar.host, config.sources.calendar.port).start()
+        return serve_calendar(render, config.rules, config.sources.calendar.host, config.sources.calendar.port)

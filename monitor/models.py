@@ -1,7 +1,10 @@
-"""The vocabulary every stage shares: items, matches, moments, source health.
+"""The vocabulary every stage shares: items, matches, Kamer meetings and zaken, moments.
 
 These are plain dataclasses on purpose: the database is the contract between the stages, and
-these objects are what a row means once it is read back. Nothing here does I/O.
+these objects are what a row means once it is read back. Nothing here does I/O. The Kamer source
+stores a meeting, zaak or document as an `Item` whose `data` holds the structured fields; the
+typed views (`Meeting`, `Zaak`, `Document`) say what that shape is, in one place, and every later
+stage reads `data` through them.
 """
 
 from __future__ import annotations
@@ -9,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
+
+from .timeutil import parse_instant
 
 # Item kinds. Feeds produce articles; the Kamer source produces the other three.
 KIND_ARTICLE = "artikel"
 KIND_ACTIVITY = "activiteit"
 KIND_ZAAK = "zaak"
 KIND_DOCUMENT = "document"
+ITEM_KINDS = (KIND_ARTICLE, KIND_ACTIVITY, KIND_ZAAK, KIND_DOCUMENT)
 
 # The fields of an item whose change is news. `data` is compared key by key, so a moved
 # meeting records `data.datum` and `data.aanvangstijd`, not one opaque "data changed".
@@ -28,8 +35,8 @@ class Item:
     """One fetched thing: a press article, a Kamer activity, zaak or document.
 
     `text` is the plain text rules match against (HTML already stripped); `data` holds the
-    structured fields of the source (for the Kamer: soort, status, commissie, agendapunten ...);
-    `raw` is the payload as fetched, kept so a parser fix can re-derive items later.
+    structured fields of the source (for the Kamer: read it through `Meeting`, `Zaak` and
+    `Document`); `raw` is the payload as fetched, kept so a parser fix can re-derive items later.
     """
 
     source: str
@@ -57,19 +64,35 @@ class Item:
 
     def fields(self) -> dict[str, str]:
         """The named text fields that rules can scope to (`titel:`, `tekst:`, `soort:`, `commissie:`)."""
+        commissie = Commissie.parse(self.data.get("commissie"))
         return {
             "titel": self.title or "",
             "tekst": self.text or "",
             "soort": str(self.data.get("soort") or ""),
-            "commissie": _commissie_text(self.data),
+            "commissie": " ".join(v for v in (commissie.afkorting, commissie.naam) if v) if commissie else "",
         }
 
+    def links(self) -> list[tuple[str, str]]:
+        """(relation, item id) pairs to other items of the same source, for the store's link table.
 
-def _commissie_text(data: dict[str, Any]) -> str:
-    commissie = data.get("commissie")
-    if isinstance(commissie, dict):
-        return " ".join(str(v) for v in (commissie.get("afkorting"), commissie.get("naam")) if v)
-    return str(commissie or "")
+        Kamer items point at each other: a zaak at the meetings that discuss it and at its
+        documents, a document at its zaken, a meeting at the zaken and documents on its agenda
+        and at the meeting it replaces. Feeds have none.
+        """
+        if self.kind == KIND_ACTIVITY:
+            meeting = Meeting.from_item(self)
+            out = [("agenda", f"{self.source}:zaak/{z.id}") for p in meeting.agenda for z in p.zaken]
+            out += [("agenda", f"{self.source}:document/{d.id}") for p in meeting.agenda for d in p.documenten]
+            if meeting.replaces:
+                out.append(("replaces", f"{self.source}:activiteit/{meeting.replaces}"))
+            return sorted(set(out))
+        if self.kind == KIND_ZAAK:
+            out = [("activity", f"{self.source}:activiteit/{a}") for a in self.data.get("activiteit_ids") or []]
+            out += [("document", f"{self.source}:document/{d.get('id')}") for d in self.data.get("documenten") or [] if isinstance(d, dict) and d.get("id")]
+            return sorted(set(out))
+        if self.kind == KIND_DOCUMENT:
+            return sorted({("zaak", f"{self.source}:zaak/{z}") for z in self.data.get("zaak_ids") or []})
+        return []
 
 
 @dataclass
@@ -95,6 +118,119 @@ class Match:
     priority: str | None = None
 
 
+# ---------------------------------------------------------------------------- enums
+
+
+class MomentKind(StrEnum):
+    """The actions the Kamer agenda asks of PA staff (domain.md, "The moments that matter")."""
+
+    BRIEF = "brief"
+    INBRENG = "inbreng"
+    AGENDERING = "agendering"
+    POSITIONPAPER = "positionpaper"
+    MOTIE = "motie"
+    STEMMING = "stemming"
+
+
+class MomentStatus(StrEnum):
+    """Where a moment stands as of a moment in time."""
+
+    GEPLAND = "gepland"
+    VERPLAATST = "verplaatst"
+    GEANNULEERD = "geannuleerd"
+    TE_LAAT = "te laat"
+    VOORBIJ = "voorbij"
+
+    @property
+    def active(self) -> bool:
+        """Still asks for action (planned, moved, or late but the meeting is ahead)."""
+        return self not in (MomentStatus.GEANNULEERD, MomentStatus.VOORBIJ)
+
+
+class MeetingStatus(StrEnum):
+    """The Kamer's Activiteit.Status, normalised. The Kamer adds values: others are ONBEKEND."""
+
+    GEPLAND = "gepland"
+    VERPLAATST = "verplaatst"
+    GEANNULEERD = "geannuleerd"
+    VERVALLEN = "vervallen"
+    UITGEVOERD = "uitgevoerd"
+    ONBEKEND = "onbekend"
+
+    @classmethod
+    def parse(cls, text: Any) -> MeetingStatus:
+        """The status for the Kamer's text ('Gepland', ' geannuleerd ', None -> GEPLAND)."""
+        value = " ".join(str(text or "").lower().split())
+        if not value:
+            return cls.GEPLAND
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.ONBEKEND
+
+    @property
+    def cancelled(self) -> bool:
+        """Geannuleerd or Vervallen: the meeting will not take place."""
+        return self in (MeetingStatus.GEANNULEERD, MeetingStatus.VERVALLEN)
+
+
+class SourceState(StrEnum):
+    """What a source's health means for the reader."""
+
+    OK = "ok"
+    FAILING = "faalt"
+    STALE = "verouderd"
+    NEVER_FETCHED = "nooit opgehaald"
+    NEVER_SUCCEEDED = "nooit gelukt"
+    DISABLED = "uit"
+
+    @property
+    def problem(self) -> bool:
+        """A state the reader must be told about: news may be missing."""
+        return self in (SourceState.FAILING, SourceState.STALE, SourceState.NEVER_SUCCEEDED, SourceState.NEVER_FETCHED)
+
+
+class UpdateKind(StrEnum):
+    """What a change of an item means (see `monitor.changes`)."""
+
+    MOVED = "verplaatst"
+    AWAITING_DATE = "nieuwe datum volgt"
+    CANCELLED = "geannuleerd"
+    LAPSED = "vervallen"
+    HELD = "uitgevoerd"
+    REPLANNED = "weer gepland"
+    REMOVED = "van de agenda"
+    RETURNED = "terug op de agenda"
+    AGENDA_ADDED = "nieuw agendapunt"
+    AGENDA_DROPPED = "agendapunt vervallen"
+    END_TIME = "eindtijd"
+    LOCATION = "locatie"
+    SUBJECT = "onderwerp"
+    NOTE = "noot"
+    APPRECIATIE = "kabinetsappreciatie"
+    OUTCOME = "uitslag"
+    NEW_VERSION = "herziene versie"
+    TITLE = "titel"
+
+
+@dataclass
+class Update:
+    """A change of an item as news: 'verplaatst van do 3 dec 13:00 naar do 17 dec 13:00'.
+
+    `old` and `new` are the values as stored (ISO times for moves, texts otherwise); the wording
+    module turns them into Dutch.
+    """
+
+    kind: UpdateKind
+    item_id: str
+    seen_at: str
+    old: str | None = None
+    new: str | None = None
+
+
+# ---------------------------------------------------------------------------- health
+
+
 @dataclass
 class SourceHealth:
     """What the last fetches of one source did."""
@@ -118,6 +254,326 @@ class SourceHealth:
         last = datetime.fromisoformat(self.last_success)
         return (now - last).total_seconds() > max(3 * every, 6 * 3600)
 
+    def state(self, every: int, now: datetime, enabled: bool = True) -> SourceState:
+        """The one word for this source's condition as of `now`."""
+        if not enabled:
+            return SourceState.DISABLED
+        if not self.last_attempt:
+            return SourceState.NEVER_FETCHED
+        if self.consecutive_failures:
+            return SourceState.FAILING if self.last_success else SourceState.NEVER_SUCCEEDED
+        if not self.last_success:
+            return SourceState.NEVER_SUCCEEDED
+        if self.is_stale(every, now):
+            return SourceState.STALE
+        return SourceState.OK
+
+
+# ---------------------------------------------------------------------------- Kamer: typed views of Item.data
+
+
+@dataclass(frozen=True)
+class Commissie:
+    """A Kamer commissie as named on a meeting or zaak; the 'commissie' TK is the plenary."""
+
+    id: str | None
+    afkorting: str | None
+    naam: str | None
+
+    @classmethod
+    def parse(cls, value: Any) -> Commissie | None:
+        """From the stored dict ({id, afkorting, naam}) or a bare name."""
+        if isinstance(value, dict):
+            found = cls(_text(value.get("id")), _text(value.get("afkorting")), _text(value.get("naam")))
+            return found if (found.id or found.afkorting or found.naam) else None
+        text = _text(value)
+        return cls(None, text, None) if text else None
+
+    @property
+    def plenary(self) -> bool:
+        """The Kamer files plenary meetings under the 'commissie' TK (Tweede Kamer)."""
+        return (self.afkorting or "").upper() == "TK" or (self.naam or "").lower() in ("tk", "tweede kamer")
+
+    @property
+    def short(self) -> str:
+        """'VWS', or the full name when there is no afkorting."""
+        return self.afkorting or self.naam or ""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Kamerlid as named on a zaak (indiener) or meeting (deelnemer)."""
+
+    naam: str
+    fractie: str | None = None
+    persoon_id: str | None = None
+    rol: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> Person | None:
+        if not isinstance(value, dict) or not (value.get("naam") or value.get("persoon_id")):
+            return None
+        return cls(_text(value.get("naam")) or str(value.get("persoon_id")), _text(value.get("fractie")), _text(value.get("persoon_id")), _text(value.get("rol")))
+
+    @property
+    def indiener(self) -> bool:
+        """The first signatory (not a medeindiener)."""
+        return (self.rol or "Indiener").lower() != "medeindiener"
+
+
+@dataclass(frozen=True)
+class Vote:
+    """How one fractie voted and with how many seats."""
+
+    fractie: str
+    soort: str  # "Voor", "Tegen", "Niet deelgenomen", ...
+    zetels: int
+
+    @property
+    def voor(self) -> bool:
+        return self.soort.lower() == "voor"
+
+    @property
+    def tegen(self) -> bool:
+        return self.soort.lower() == "tegen"
+
+
+@dataclass(frozen=True)
+class Besluit:
+    """A decision on a zaak (a vote, 'aangehouden', ...), with the votes per fractie."""
+
+    soort: str | None
+    tekst: str | None
+    status: str | None
+    datum: date | None
+    votes: tuple[Vote, ...] = ()
+
+    @classmethod
+    def parse(cls, value: Any) -> Besluit | None:
+        if not isinstance(value, dict):
+            return None
+        votes = []
+        for row in value.get("stemmingen") or []:
+            if isinstance(row, dict):
+                votes.append(Vote(_text(row.get("fractie")) or "onbekende fractie", _text(row.get("soort")) or "onbekend", _int(row.get("zetels"))))
+        return cls(_text(value.get("soort")), _text(value.get("tekst")), _text(value.get("status")), _day(value.get("datum")), tuple(votes))
+
+
+@dataclass(frozen=True)
+class ZaakRef:
+    """A zaak as listed on an agenda point."""
+
+    id: str
+    nummer: str | None
+    soort: str | None
+    titel: str | None
+    onderwerp: str | None
+
+    @property
+    def label(self) -> str:
+        """What a reader recognises it by: the onderwerp, else the titel."""
+        return self.onderwerp or self.titel or self.nummer or "zaak"
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document as listed on an agenda point or under a zaak."""
+
+    id: str
+    documentnummer: str | None
+    soort: str | None
+    titel: str | None
+    onderwerp: str | None
+
+    @property
+    def label(self) -> str:
+        return self.onderwerp or self.titel or self.documentnummer or "document"
+
+
+@dataclass(frozen=True)
+class AgendaPoint:
+    """One point on a meeting's agenda with the zaken and documents it discusses."""
+
+    id: str | None
+    onderwerp: str
+    zaken: tuple[ZaakRef, ...] = ()
+    documenten: tuple[DocumentRef, ...] = ()
+
+
+@dataclass
+class Meeting:
+    """A Kamer activity (a commissiedebat, a plenary debate, the Stemmingen, ...), typed."""
+
+    item_id: str
+    id: str
+    nummer: str | None
+    soort: str
+    onderwerp: str
+    status: MeetingStatus
+    start: datetime | None
+    end: datetime | None
+    day: date | None
+    locatie: str | None
+    noot: str | None
+    commissie: Commissie | None
+    agenda: list[AgendaPoint]
+    deelnemers: list[Person]
+    url: str | None
+    replaces: str | None  # the Kamer Id of the activity this one re-creates (VervangenVanuit)
+
+    @classmethod
+    def from_item(cls, item: Item) -> Meeting:
+        """Read an `activiteit` item (tolerant: missing keys give None/empty)."""
+        data = item.data
+        agenda = []
+        for point in data.get("agendapunten") or []:
+            if not isinstance(point, dict):
+                continue
+            agenda.append(
+                AgendaPoint(
+                    _text(point.get("id")),
+                    _text(point.get("onderwerp")) or "agendapunt",
+                    tuple(_zaak_ref(z) for z in point.get("zaken") or [] if isinstance(z, dict) and z.get("id")),
+                    tuple(_document_ref(d) for d in point.get("documenten") or [] if isinstance(d, dict) and d.get("id")),
+                )
+            )
+        if not agenda:  # an item with only the agenda's texts (older builds, authored data)
+            agenda = [AgendaPoint(None, text) for text in (_text(t) for t in data.get("agenda") or []) if text]
+        start = _instant(data.get("aanvangstijd")) or (_instant(item.event_at) if item.event_at and len(item.event_at) > 10 else None)
+        day = _day(data.get("datum")) or (start.date() if start else _day(item.event_at))
+        onderwerp = _text(data.get("onderwerp")) or _text(item.title) or _text(data.get("soort")) or "Kameractiviteit"
+        return cls(
+            item_id=item.id,
+            id=str(data.get("id") or item.external_id.rpartition("/")[2]),
+            nummer=_text(data.get("nummer")),
+            soort=_text(data.get("soort")) or "Vergadering",
+            onderwerp=onderwerp,
+            status=MeetingStatus.parse(data.get("status")),
+            start=start,
+            end=_instant(data.get("eindtijd")),
+            day=day,
+            locatie=_text(data.get("locatie")),
+            noot=_text(data.get("noot")),
+            commissie=Commissie.parse(data.get("commissie")),
+            agenda=agenda,
+            deelnemers=[p for p in (Person.parse(x) for x in data.get("deelnemers") or []) if p],
+            url=item.url,
+            replaces=_text(data.get("vervangen_vanuit")),
+        )
+
+    @property
+    def plenary(self) -> bool:
+        """A meeting of the whole Kamer (plenary debate, Stemmingen), not of a commissie."""
+        soort = self.soort.lower()
+        return soort.startswith("plenair") or soort in _PLENARY_SOORTEN or (self.commissie is not None and self.commissie.plenary)
+
+    @property
+    def zaken(self) -> list[ZaakRef]:
+        """Every zaak on the agenda, in agenda order, once."""
+        seen: dict[str, ZaakRef] = {}
+        for point in self.agenda:
+            for zaak in point.zaken:
+                seen.setdefault(zaak.id, zaak)
+        return list(seen.values())
+
+
+_PLENARY_SOORTEN = {"stemmingen", "hamerstukken", "regeling van werkzaamheden", "vragenuur", "mededelingen", "interpellatiedebat", "dertigledendebat", "meerderheidsdebat"}
+
+
+@dataclass
+class Zaak:
+    """A Kamer zaak (a letter, motie, amendement, bill, Kamervragen), typed."""
+
+    item_id: str
+    id: str
+    nummer: str | None
+    soort: str
+    titel: str | None
+    onderwerp: str | None
+    url: str | None
+    gestart_op: date | None
+    appreciatie: str | None
+    indieners: list[Person]
+    documenten: list[DocumentRef]
+    besluiten: list[Besluit]
+    uitslag: str | None
+    commissie: Commissie | None
+    kamerstuk: str | None  # the Kamerstukdossier number, '31839' or '36800-XV'
+    activiteit_ids: list[str]
+
+    @classmethod
+    def from_item(cls, item: Item) -> Zaak:
+        data = item.data
+        return cls(
+            item_id=item.id,
+            id=str(data.get("id") or item.external_id.rpartition("/")[2]),
+            nummer=_text(data.get("nummer")),
+            soort=_text(data.get("soort")) or "Zaak",
+            titel=_text(data.get("titel")),
+            onderwerp=_text(data.get("onderwerp")) or _text(item.title),
+            url=item.url,
+            gestart_op=_day(data.get("gestart_op")) or _day(item.published_at),
+            appreciatie=_text(data.get("kabinetsappreciatie")),
+            indieners=[p for p in (Person.parse(x) for x in data.get("indieners") or []) if p],
+            documenten=[_document_ref(d) for d in data.get("documenten") or [] if isinstance(d, dict) and d.get("id")],
+            besluiten=[b for b in (Besluit.parse(x) for x in data.get("besluiten") or []) if b],
+            uitslag=_text(data.get("uitslag")),
+            commissie=Commissie.parse(data.get("commissie")),
+            kamerstuk=_kamerstuk(data.get("kamerstukdossier")),
+            activiteit_ids=[str(a) for a in data.get("activiteit_ids") or []],
+        )
+
+    @property
+    def votable(self) -> bool:
+        """A motie or amendement: something the Kamer votes on."""
+        soort = self.soort.lower()
+        return soort.startswith("motie") or soort.startswith("amendement")
+
+    @property
+    def votes(self) -> tuple[Vote, ...]:
+        """The votes of the latest decision that had any."""
+        for besluit in reversed(self.besluiten):
+            if besluit.votes:
+                return besluit.votes
+        return ()
+
+
+@dataclass
+class Document:
+    """A Kamer document (the text behind a zaak), typed."""
+
+    item_id: str
+    id: str
+    documentnummer: str | None
+    soort: str | None
+    titel: str | None
+    onderwerp: str | None
+    url: str | None
+    datum: date | None
+    kamerstuk: str | None
+    zaak_ids: list[str]
+    versie_id: str | None
+
+    @classmethod
+    def from_item(cls, item: Item) -> Document:
+        data = item.data
+        return cls(
+            item_id=item.id,
+            id=str(data.get("id") or item.external_id.rpartition("/")[2]),
+            documentnummer=_text(data.get("documentnummer")),
+            soort=_text(data.get("soort")),
+            titel=_text(data.get("titel")),
+            onderwerp=_text(data.get("onderwerp")) or _text(item.title),
+            url=item.url,
+            datum=_day(data.get("datum")) or _day(item.published_at),
+            kamerstuk=_kamerstuk(data.get("kamerstukdossier")),
+            zaak_ids=[str(z) for z in data.get("zaak_ids") or []],
+            versie_id=_text(data.get("versie_id")),
+        )
+
+
+# ---------------------------------------------------------------------------- people and moments
+
 
 @dataclass
 class Woordvoerder:
@@ -132,17 +588,69 @@ class Woordvoerder:
 
 @dataclass
 class Moment:
-    """A date by which PA staff must act, derived from the Kamer agenda (see domain.md)."""
+    """A date by which PA staff must act, derived from a meeting on the Kamer agenda (domain.md).
+
+    One per (meeting, kind of action). The id comes from the kind and the first activity of the
+    meeting's chain, so it survives moves, re-creations and re-runs. `deadline` is None only for
+    a meeting marked Verplaatst whose new date is not known yet.
+    """
 
     id: str
-    kind: str  # brief | inbreng | agendering | positionpaper | motie | stemming | reactie
+    kind: MomentKind
     dossiers: list[str]
-    title: str
-    event_at: str | None
-    deadline: str | None  # YYYY-MM-DD; None for `reactie`
-    status: str  # gepland | verplaatst | geannuleerd | te laat | voorbij
-    activity: dict[str, Any] | None = None
-    item_id: str | None = None
-    triggers: list[str] = field(default_factory=list)
+    meeting: Meeting
+    deadline: date | None
+    status: MomentStatus
+    moved: bool = False  # the meeting moved at some point (the deadline moved with it)
+    triggers: list[str] = field(default_factory=list)  # the agenda points that touch the dossiers
     woordvoerders: list[Woordvoerder] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- value helpers
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    collapsed = " ".join(str(value).split())
+    return collapsed or None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _instant(value: Any) -> datetime | None:
+    if not value or len(str(value)) <= 10:
+        return None
+    try:
+        return parse_instant(str(value))
+    except ValueError:
+        return None
+
+
+def _day(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _kamerstuk(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value.get("nummer"):
+        return None
+    number = str(value["nummer"])
+    return f"{number}-{value['toevoeging']}" if value.get("toevoeging") else number
+
+
+def _zaak_ref(value: dict[str, Any]) -> ZaakRef:
+    return ZaakRef(str(value["id"]), _text(value.get("nummer")), _text(value.get("soort")), _text(value.get("titel")), _text(value.get("onderwerp")))
+
+
+def _document_ref(value: dict[str, Any]) -> DocumentRef:
+    return DocumentRef(str(value["id"]), _text(value.get("documentnummer")), _text(value.get("soort")), _text(value.get("titel")), _text(value.get("onderwerp")))

@@ -20,20 +20,19 @@ the Kamer's persoon id.
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .models import KIND_ACTIVITY, KIND_ZAAK, Item, Woordvoerder
-from .moments import KamerIndex, kinds_for_soort
-from .timeutil import AMS
+from .kamer import KamerIndex, commissie_leden, is_debate, personen
+from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Item, Meeting, Person, Woordvoerder, Zaak
 
 if TYPE_CHECKING:
     from .config import RulesConfig
-    from .store import Store
+    from .store import View
 
 LOOKBACK_DAYS = 365
 LOOKAHEAD_DAYS = 90  # registered deelnemers of meetings to come
@@ -92,85 +91,103 @@ class _Person:
         self.last_seen = max(self.last_seen, when)
 
 
-def woordvoerders(
-    store: Store,
-    rules_config: RulesConfig,
-    dossier_id: str,
-    now: datetime,
-    limit: int = 10,
-    *,
-    index: KamerIndex | None = None,
-) -> list[Woordvoerder]:
-    """The Kamerleden to approach on a dossier, best first, each with the reason.
+def woordvoerders(view: View, rules_config: RulesConfig, dossier_id: str, limit: int = 10, *, index: KamerIndex | None = None) -> list[Woordvoerder]:
+    """The Kamerleden to approach on one dossier, best first, each with the reason.
 
     Pinned people (rules.yaml `woordvoerders: pin`) come first and are always listed; excluded
     people never are. `limit` caps the inferred ones (pins come on top). Raises KeyError for a
-    dossier that is not in the rules. `index` lets `derive_moments` share its link index.
+    dossier that is not in the rules.
     """
+    rules_config.dossiers[dossier_id]  # noqa: B018 - the KeyError is the interface
+    return woordvoerders_for(view, rules_config, [dossier_id], limit, index=index)[dossier_id]
+
+
+def woordvoerders_for(
+    view: View, rules_config: RulesConfig, dossier_ids: Iterable[str], limit: int = 10, *, index: KamerIndex | None = None
+) -> dict[str, list[Woordvoerder]]:
+    """`woordvoerders` for several dossiers at once, from one pass over the Kamer data of the last year."""
+    dossier_ids = [d for d in dossier_ids if d in rules_config.dossiers]
+    now = view.as_of
+    today = now.date()
+    since = (today - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    until = (today + timedelta(days=LOOKAHEAD_DAYS)).isoformat()
+    index = index or KamerIndex(view, rules_config.dossiers)
+    zaken = index.dossier_items(dossier_ids, [KIND_ZAAK], published_from=since, published_to=(today + timedelta(days=1)).isoformat())
+    meetings = _dossier_meetings(view, index, dossier_ids, today - timedelta(days=LOOKBACK_DAYS), today + timedelta(days=LOOKAHEAD_DAYS))
+    register = personen(view, today)
+    out: dict[str, list[Woordvoerder]] = {}
+    for dossier_id in dossier_ids:
+        out[dossier_id] = _rank(view, rules_config, dossier_id, zaken.get(dossier_id, []), meetings.get(dossier_id, []), register, since, until, limit)
+    return out
+
+
+def _rank(
+    view: View,
+    rules_config: RulesConfig,
+    dossier_id: str,
+    zaken: list[Item],
+    meetings: list[Item],
+    register: dict[str, dict[str, Any]],
+    since: str,
+    until: str,
+    limit: int,
+) -> list[Woordvoerder]:
     dossier = rules_config.dossiers[dossier_id]
-    now = (now if now.tzinfo else now.replace(tzinfo=AMS)).astimezone(AMS)
-    index = index or KamerIndex(store, rules_config)
-    since = (now - timedelta(days=LOOKBACK_DAYS)).date().isoformat()
-    until = (now + timedelta(days=LOOKAHEAD_DAYS)).date().isoformat()
+    today = view.as_of.date().isoformat()
     people: dict[str, _Person] = {}
     commissies: Counter[str] = Counter()
     commissie_names: dict[str, str] = {}
 
-    def person(persoon_id: str | None, naam: str | None, fractie: str | None, when: str) -> _Person | None:
-        if not persoon_id and not naam:
-            return None
-        key = str(persoon_id) if persoon_id else "naam:" + _norm(naam or "")
-        entry = people.setdefault(key, _Person(key, naam or "", str(persoon_id) if persoon_id else None))
-        entry.see(naam, fractie, when)
+    def person(who: Person, when: str) -> _Person:
+        key = who.persoon_id or "naam:" + _norm(who.naam)
+        entry = people.setdefault(key, _Person(key, who.naam, who.persoon_id))
+        entry.see(who.naam, who.fractie, when)
         return entry
 
-    def count_commissie(data: dict[str, Any]) -> None:
-        commissie = data.get("commissie")
-        if isinstance(commissie, dict) and commissie.get("id") and (commissie.get("afkorting") or "").upper() != "TK":
-            commissies[str(commissie["id"])] += 1
-            commissie_names[str(commissie["id"])] = commissie.get("afkorting") or commissie.get("naam") or ""
+    def count_commissie(commissie: Any) -> None:
+        if commissie is not None and commissie.id and not commissie.plenary:
+            commissies[commissie.id] += 1
+            commissie_names[commissie.id] = commissie.short
 
-    for item in _dossier_items(store, index, dossier_id):
-        if item.kind == KIND_ZAAK:
-            when = str(item.data.get("gestart_op") or item.published_at or "")[:10]
-            if not when or not since <= when <= now.date().isoformat():
+    for item in zaken:
+        zaak = Zaak.from_item(item)
+        when = zaak.gestart_op.isoformat() if zaak.gestart_op else ""
+        if not when or not since <= when <= today:
+            continue
+        count_commissie(zaak.commissie)
+        soort = " ".join(zaak.soort.lower().split())
+        for actor in zaak.indieners:
+            entry = person(actor, when)
+            entry.filed[(soort, actor.indiener)] += 1
+            entry.score += WEIGHT_INDIENER if actor.indiener else WEIGHT_MEDEINDIENER
+    for item in meetings:
+        meeting = Meeting.from_item(item)
+        when = meeting.day.isoformat() if meeting.day else ""
+        if not when or not since <= when <= until or meeting.status.cancelled:
+            continue
+        count_commissie(meeting.commissie)
+        weight = WEIGHT_DEBATE if is_debate(meeting.soort) else WEIGHT_MEETING
+        label = _meeting_label(meeting)
+        for actor in meeting.deelnemers:
+            if (actor.rol or "").strip().lower() not in PARTICIPANT_ROLES:
                 continue
-            count_commissie(item.data)
-            soort = " ".join(str(item.data.get("soort") or "zaak").lower().split())
-            for actor in item.data.get("indieners") or []:
-                indiener = str(actor.get("rol") or "Indiener").lower() != "medeindiener"
-                entry = person(actor.get("persoon_id"), actor.get("naam"), actor.get("fractie"), when)
-                if entry is not None:
-                    entry.filed[(soort, indiener)] += 1
-                    entry.score += WEIGHT_INDIENER if indiener else WEIGHT_MEDEINDIENER
-        elif item.kind == KIND_ACTIVITY:
-            when = str(item.data.get("datum") or item.event_at or "")[:10]
-            if not when or not since <= when <= until:
-                continue
-            if str(item.data.get("status") or "").lower() in ("geannuleerd", "vervallen"):
-                continue
-            count_commissie(item.data)
-            kinds = kinds_for_soort(item.data.get("soort"))
-            weight = WEIGHT_DEBATE if ("brief" in kinds or "motie" in kinds) else WEIGHT_MEETING
-            label = _meeting_label(item)
-            for actor in item.data.get("deelnemers") or []:
-                if str(actor.get("rol") or "").strip().lower() not in PARTICIPANT_ROLES:
-                    continue
-                entry = person(actor.get("persoon_id"), actor.get("naam"), actor.get("fractie"), when)
-                if entry is not None and (when, label) not in entry.meetings:
-                    entry.meetings.append((when, label))
-                    entry.score += weight
+            entry = person(actor, when)
+            if (when, label) not in entry.meetings:
+                entry.meetings.append((when, label))
+                entry.score += weight
 
     if commissies:
         commissie_id, _ = commissies.most_common(1)[0]
-        for member in _commissie_leden(store, commissie_id, now.date()):
-            entry = person(member.get("persoon_id"), member.get("naam"), member.get("fractie"), now.date().isoformat())
-            if entry is not None:
-                entry.commissie = commissie_names.get(commissie_id) or "voortouwcommissie"
-                entry.score += WEIGHT_COMMISSIE
+        for member in commissie_leden(view, commissie_id, view.as_of.date()):
+            entry = person(Person(member.get("naam") or "", member.get("fractie"), member.get("persoon_id")), today)
+            entry.commissie = commissie_names.get(commissie_id) or "voortouwcommissie"
+            entry.score += WEIGHT_COMMISSIE
 
     _merge_name_only(people)
-    _current_fracties(store, people)
+    for entry in people.values():
+        known = register.get(entry.persoon_id) if entry.persoon_id else None
+        if known and known.get("fractie"):
+            entry.fractie = known["fractie"]
     topic = _topic(dossier.title or dossier_id)
     excluded = list(dossier.woordvoerders.exclude or [])
     ranked = [p for p in people.values() if not any(_is(p, e) for e in excluded)]
@@ -191,52 +208,25 @@ def woordvoerders(
     return pinned + inferred[: max(limit, 0)]
 
 
-def _dossier_items(store: Store, index: KamerIndex, dossier_id: str) -> list[Item]:
-    """Matched zaken, and activities that touch the dossier directly or through their agenda."""
-    out: list[Item] = []
-    for item_id, matches in index.matches.items():
-        if any(m.dossier == dossier_id for m in matches):
-            item = index.item(item_id)
-            if item is not None and item.kind == KIND_ZAAK:
-                out.append(item)
-    for activity in index.activities():
-        if dossier_id in index.activity_dossiers(activity):
-            out.append(activity)
+def _dossier_meetings(view: View, index: KamerIndex, dossier_ids: list[str], start: date, end: date) -> dict[str, list[Item]]:
+    """Per dossier, the meetings from `start` to `end` that touch it (directly or through their agenda)."""
+    by_dossier = view.matched_ids(dossier_ids, [KIND_ZAAK, KIND_DOCUMENT, KIND_ACTIVITY])
+    matched = {i for ids in by_dossier.values() for i in ids}
+    refs = [i for i in matched if ":activiteit/" not in i]
+    zaken_of_docs = view.linked([i for i in refs if ":document/" in i], "zaak")
+    targets = set(refs) | {z for zs in zaken_of_docs.values() for z in zs}
+    candidates = {i for i in matched if ":activiteit/" in i}
+    candidates |= {a for acts in view.linked(targets, "agenda", reverse=True).values() for a in acts}
+    candidates |= {a for acts in view.linked([t for t in targets if ":zaak/" in t], "activity").values() for a in acts}
+    low, high = start.isoformat(), (end + timedelta(days=1)).isoformat()
+    activities = [a for a in view.items(sorted(candidates)).values() if a.kind == KIND_ACTIVITY and a.event_at and low <= a.event_at < high]
+    index.prepare(activities)
+    out: dict[str, list[Item]] = {d: [] for d in dossier_ids}
+    for activity in activities:
+        for dossier in index.touches(activity):
+            if dossier in out:
+                out[dossier].append(activity)
     return out
-
-
-def _commissie_leden(store: Store, commissie_id: str, on: date) -> list[dict[str, Any]]:
-    """Current members of a commissie from the Kamer source, or [] while it cannot tell us."""
-    try:
-        from .sources import tk
-    except ImportError:
-        return []
-    lookup = getattr(tk, "commissie_leden", None)
-    if lookup is None:
-        return []
-    try:
-        return list(lookup(store, commissie_id, on))
-    except sqlite3.OperationalError:
-        return []  # the Kamer entity tables are not there yet (nothing fetched)
-
-
-def _current_fracties(store: Store, people: dict[str, _Person]) -> None:
-    """Use the Kamer source's person register for the current fractie, when it has one."""
-    try:
-        from .sources import tk
-    except ImportError:
-        return
-    lookup = getattr(tk, "personen", None)
-    if lookup is None:
-        return
-    try:
-        register = lookup(store)
-    except sqlite3.OperationalError:
-        return
-    for entry in people.values():
-        known = register.get(entry.persoon_id) if entry.persoon_id else None
-        if known and known.get("fractie"):
-            entry.fractie = known["fractie"]
 
 
 def _merge_name_only(people: dict[str, _Person]) -> None:
@@ -286,9 +276,8 @@ def _topic(title: str) -> str:
     return head[0].lower() + head[1:]
 
 
-def _meeting_label(activity: Item) -> str:
-    soort = " ".join(str(activity.data.get("soort") or "").split())
-    onderwerp = " ".join(str(activity.data.get("onderwerp") or activity.title or "").split())
+def _meeting_label(meeting: Meeting) -> str:
+    soort, onderwerp = meeting.soort, meeting.onderwerp
     short = _SOORT_SHORT.get(soort.lower(), soort)
     if onderwerp.lower().startswith(soort.lower()):
         onderwerp = onderwerp[len(soort):].strip(" :-")
@@ -358,34 +347,3 @@ def same_name(a: str, b: str) -> bool:
     if not first_x or not first_y:
         return True
     return first_x[0][0] == first_y[0][0]
-
-
-# ---------------------------------------------------------------------------- text
-
-
-def group_by_fractie(people: list[Woordvoerder]) -> list[tuple[str, list[Woordvoerder]]]:
-    """The ranking grouped by fractie; fracties ordered by their best-ranked member."""
-    groups: dict[str, list[Woordvoerder]] = {}
-    for person in people:
-        groups.setdefault(person.fractie or "fractie onbekend", []).append(person)
-    return list(groups.items())
-
-
-def woordvoerder_to_json(person: Woordvoerder) -> dict[str, Any]:
-    """One woordvoerder for JSON output: naam, fractie, reden (plus persoon_id and score)."""
-    return {"naam": person.naam, "fractie": person.fractie, "reden": person.reden, "persoon_id": person.persoon_id, "score": None if person.score == float("inf") else round(person.score, 2)}
-
-
-def format_woordvoerders_text(people: list[Woordvoerder], title: str | None = None) -> str:
-    """What `monitor woordvoerders DOSSIER` prints: per fractie, each person with the reason."""
-    lines: list[str] = []
-    if title:
-        lines += [f"Woordvoerders {title} (afgelopen 12 maanden)", ""]
-    if not people:
-        lines.append("Geen Kamerleden gevonden: nog geen moties, vragen of debatten over dit dossier in de opgeslagen Kamerdata.")
-        return "\n".join(lines) + "\n"
-    for fractie, members in group_by_fractie(people):
-        lines.append(fractie)
-        for person in members:
-            lines.append(f"  {person.naam}" + (f" — {person.reden}" if person.reden else ""))
-    return "\n".join(lines) + "\n"

@@ -1,8 +1,14 @@
-"""The one place the stages are chained: fetch -> store -> match -> moments -> report.
+"""The one facade over the stages: fetch -> store -> match -> moments -> briefing -> render.
 
-Each stage reads what the previous one wrote to the database, so any stage can be re-run on its
-own: `--no-fetch` re-matches and re-reports stored items, and a changed rules.yaml re-matches
+The CLI, the scheduler's jobs and (later) the web view call these functions and nothing below
+them. Each stage reads what the previous one wrote to the database, so any stage can be re-run
+on its own: `run(fetch=False)` re-reports stored items, and a changed rules.yaml re-matches
 history because every match records the rules version it was made under.
+
+Writing and reading are separate: `run` (with fetching), `fetch_and_match` and `send_digests`
+write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
+only read, as of the moment they are given. The one exception is matching: a read brings the
+matches up to date when rules.yaml changed since they were made (a second read writes nothing).
 """
 
 from __future__ import annotations
@@ -11,63 +17,44 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .briefing import Briefing, Scope, SourceStatus, build_briefing
 from .config import Config, RulesConfig, SourceConfig
-from .models import KIND_ACTIVITY, Change, Item, Match, Moment, SourceHealth
+from .models import Item, Match, SourceHealth, Woordvoerder
 from .rules.engine import ENGINE_VERSION, compile_rules
 from .sources import FetchContext, FetchResult, SourceError, fetcher_for
 from .sources.http import HttpClient
-from .store import Store
-from .timeutil import AMS, iso
+from .store import Store, View
+from .timeutil import iso
+from .timeutil import now as clock
 
 if TYPE_CHECKING:
     from .deliver.digest import DigestRun
 
 log = logging.getLogger(__name__)
 
-AGENDA_DAYS = 14
-NEWS_DAYS = 7
-
-
-@dataclass
-class Window:
-    """The report window: agenda items happen between `start` and `end` (inclusive days);
-    news counts from `news_from` to `news_to`."""
-
-    start: date
-    end: date
-    news_from: date
-    news_to: date
-
-    @classmethod
-    def default(cls, now: datetime) -> Window:
-        """Today to 14 days ahead for the agenda, the last 7 days for news."""
-        today = now.astimezone(AMS).date()
-        return cls(today, today + timedelta(days=AGENDA_DAYS), today - timedelta(days=NEWS_DAYS), today)
-
-    @classmethod
-    def between(cls, start: date, end: date, now: datetime) -> Window:
-        """An explicit window (a key week); news is the 7 days up to its end, or up to today."""
-        if end < start:
-            raise ValueError(f"the window ends ({end}) before it starts ({start})")
-        today = now.astimezone(AMS).date()
-        news_to = min(end, today)
-        return cls(start, end, min(start, news_to - timedelta(days=NEWS_DAYS)), news_to)
-
-    @classmethod
-    def iso_week(cls, week: str, now: datetime) -> Window:
-        """The ISO week 'YYYY-Www' (Monday to Sunday)."""
-        try:
-            year, number = week.upper().split("-W")
-            monday = date.fromisocalendar(int(year), int(number), 1)
-        except ValueError:
-            raise ValueError(f"cannot read week {week!r}; use YYYY-Www, e.g. 2026-W50") from None
-        return cls.between(monday, monday + timedelta(days=6), now)
+__all__ = [
+    "Scope",
+    "SourceRun",
+    "RunResult",
+    "fetch_sources",
+    "match_pending",
+    "refresh_moments",
+    "run",
+    "fetch_and_match",
+    "view",
+    "briefing",
+    "woordvoerders",
+    "source_status",
+    "send_digests",
+    "preview_digests",
+    "calendar",
+]
 
 
 @dataclass
@@ -82,29 +69,26 @@ class SourceRun:
 
 
 @dataclass
-class ReportItem:
-    """An item in the report with the reasons it is there and its recent changes."""
+class RunResult:
+    """What `monitor run` did and what it shows."""
 
-    item: Item
-    matches: list[Match]
-    first_seen: str
-    changes: list[Change] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    """Everything one `monitor run` shows."""
-
-    generated_at: datetime
-    window: Window
-    config: Config
-    agenda: list[ReportItem]
-    news: list[ReportItem]
-    moments: list[Moment]
-    sources: list[SourceHealth]
+    briefing: Briefing
     runs: list[SourceRun]
-    matched: int = 0
-    requests: int = 0
+    matched: int
+
+    @property
+    def requests(self) -> int:
+        return sum(r.result.requests for r in self.runs if r.result)
+
+    @property
+    def all_failed(self) -> bool:
+        """Sources were fetched and every one of them failed."""
+        return bool(self.runs) and all(r.error for r in self.runs)
+
+    @property
+    def offline(self) -> bool:
+        """Every source failed to connect: the machine is probably offline."""
+        return self.all_failed and all(r.error and ("connection failed" in r.error or "cannot reach" in r.error) for r in self.runs)
 
 
 # ---------------------------------------------------------------------------- fetch
@@ -127,9 +111,7 @@ async def fetch_sources(
     return list(runs)
 
 
-async def _fetch_one(
-    source: SourceConfig, store: Store, client: HttpClient, now: datetime, progress: Callable[[str], None]
-) -> SourceRun:
+async def _fetch_one(source: SourceConfig, store: Store, client: HttpClient, now: datetime, progress: Callable[[str], None]) -> SourceRun:
     started = time.monotonic()
     context = FetchContext(store=store, client=client, now=now, progress=lambda m: progress(f"{source.id}: {m}"))
     at = iso(now) or ""
@@ -169,92 +151,119 @@ def rules_version(rules: RulesConfig) -> str:
     return f"{rules.version}/{ENGINE_VERSION}"
 
 
-def match_pending(store: Store, rules: RulesConfig, now: datetime) -> int:
-    """Match every item that is new, changed, or was matched under other rules; return how many."""
+_COMPILED: dict[str, Any] = {}
+
+
+def matcher(rules: RulesConfig) -> Any:
+    """The compiled rules, compiled once per process and rules version."""
     version = rules_version(rules)
-    matcher = compile_rules(rules.dossiers.values())
-    at = iso(now) or ""
+    if version not in _COMPILED:
+        _COMPILED.clear()  # one rules version at a time; the scheduler re-reads rules.yaml
+        _COMPILED[version] = compile_rules(rules.dossiers.values())
+    return _COMPILED[version]
+
+
+def match_pending(store: Store, rules: RulesConfig, now: datetime | None = None) -> int:
+    """Match every item that is new, changed, or was matched under other rules; return how many.
+
+    Bookkeeping (`matched_at`) uses the clock, never `--now`: a report of the past must not
+    leave a timestamp of the past behind.
+    """
+    version = rules_version(rules)
+    compiled = matcher(rules)
+    at = iso(clock()) or ""
     count = 0
     for item in list(store.items_needing_match(version)):
-        store.replace_matches(item, matcher.match(item), version, at)
+        store.replace_matches(item, compiled.match(item), version, at)
         count += 1
     return count
 
 
-# ---------------------------------------------------------------------------- report
+# ---------------------------------------------------------------------------- moments
 
 
-def collect(store: Store, window: Window) -> tuple[list[ReportItem], list[ReportItem]]:
-    """The matched items of the window: agenda items by date, news newest first."""
-    matches = store.all_matches()
-    agenda: list[ReportItem] = []
-    news: list[ReportItem] = []
-    start, end = window.start.isoformat(), (window.end + timedelta(days=1)).isoformat()
-    news_from, news_to = window.news_from.isoformat(), (window.news_to + timedelta(days=1)).isoformat()
-    for item_id, item_matches in matches.items():
-        row = store.item_row(item_id)
-        if row is None or row["deleted_at"]:
-            continue
-        item = store.get_item(item_id)
-        assert item is not None
-        entry = ReportItem(item, item_matches, row["first_seen"], store.changes_for(item_id, since=window.news_from.isoformat()))
-        if item.kind == KIND_ACTIVITY:
-            if item.event_at and start <= item.event_at < end:
-                agenda.append(entry)
-            continue
-        # Undated news counts from when we first saw it: a missing pubDate must not hide an article.
-        moment = item.published_at or row["first_seen"]
-        if news_from <= moment < news_to:
-            news.append(entry)
-    agenda.sort(key=lambda e: (e.item.event_at or "", e.item.title))
-    news.sort(key=lambda e: (e.item.published_at or e.first_seen, e.item.id), reverse=True)
-    return agenda, news
+def refresh_moments(store: Store, config: Config, now: datetime) -> int:
+    """Derive the moments as of `now` and store them with their status history; return how many changed.
+
+    Only the write path calls this (after a fetch), so the `moments` table and its history hold
+    what the pipeline knew at each run.
+    """
+    from .moments import derive_moments
+    from .wording import moment_label
+
+    current = view(store, config, now)
+    moments = derive_moments(current, config.rules, match_text=matcher(config.rules).match, with_woordvoerders=False)
+    rows = [
+        {
+            "id": m.id,
+            "kind": m.kind.value,
+            "dossiers": m.dossiers,
+            "meeting": m.meeting.item_id,
+            "title": m.meeting.onderwerp,
+            "meeting_start": iso(m.meeting.start) if m.meeting.start else (m.meeting.day.isoformat() if m.meeting.day else None),
+            "deadline": m.deadline.isoformat() if m.deadline else None,
+            "status": m.status.value,
+            "label": moment_label(m.kind),
+        }
+        for m in moments
+    ]
+    return store.save_moments(rows, iso(now) or "")
 
 
-def derive_moments(store: Store, config: Config, now: datetime, window: Window | None = None) -> list[Moment]:
-    """Moments touching the window (default: a week back to 90 days ahead), as of `now`."""
-    from . import moments
-
-    return moments.derive_moments(store, config.rules, now, (window.start, window.end) if window else None)
+# ---------------------------------------------------------------------------- reading
 
 
-def build_report(store: Store, config: Config, now: datetime, window: Window, runs: list[SourceRun] | None = None, matched: int = 0) -> Report:
-    """Assemble the report from the database (no fetching, no matching)."""
-    agenda, news = collect(store, window)
-    health = [store.health(s.id, s.kind, s.label) for s in config.sources.sources if s.enabled]
-    runs = runs or []
-    return Report(
-        generated_at=now,
-        window=window,
-        config=config,
-        agenda=agenda,
-        news=news,
-        moments=derive_moments(store, config, now, window),
-        sources=health,
-        runs=runs,
-        matched=matched,
-        requests=sum(r.result.requests for r in runs if r.result),
-    )
+def view(store: Store, config: Config, now: datetime) -> View:
+    """The database as known at `now`, with the current rules for items that changed since."""
+    return store.view(now, rematch=matcher(config.rules).match)
+
+
+def briefing(store: Store, config: Config, now: datetime, scope: Scope | None = None) -> Briefing:
+    """The briefing for `scope` (default: the next 14 days, news of the last 7) as of `now`."""
+    match_pending(store, config.rules)
+    compiled = matcher(config.rules)
+    return build_briefing(store.view(now, rematch=compiled.match), config, scope or Scope.default(now), match_text=compiled.match)
+
+
+def woordvoerders(store: Store, config: Config, dossier: str, now: datetime, limit: int = 10) -> list[Woordvoerder]:
+    """The Kamerleden to approach on a dossier as of `now`, best first (KeyError for an unknown dossier)."""
+    from .people import woordvoerders as rank
+
+    match_pending(store, config.rules)
+    return rank(view(store, config, now), config.rules, dossier, limit)
+
+
+def source_status(store: Store, config: Config, now: datetime) -> list[SourceStatus]:
+    """Every configured source with its condition as of `now`."""
+    current = store.view(now)
+    out = []
+    for source in config.sources.sources:
+        health = current.health(source.id, source.kind, source.label)
+        out.append(SourceStatus(source.id, source.kind, source.label, source.url, health.state(source.every, current.as_of, source.enabled), health))
+    return out
+
+
+# ---------------------------------------------------------------------------- commands
 
 
 def run(
     config: Config,
     store: Store,
     now: datetime,
-    window: Window,
+    scope: Scope,
     *,
     fetch: bool = True,
     only: list[str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     backoff: float = 1.0,
     progress: Callable[[str], None] = lambda message: None,
-) -> Report:
-    """The whole pipeline: fetch (unless `fetch=False`), match what is new or changed, report."""
+) -> RunResult:
+    """The whole pipeline: fetch (unless `fetch=False`), match, store the moments, build the briefing."""
     runs: list[SourceRun] = []
+    matched = 0
     if fetch:
-        runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress))
-    matched = match_pending(store, config.rules, now)
-    return build_report(store, config, now, window, runs, matched)
+        runs, matched = fetch_and_match(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress)
+    return RunResult(briefing(store, config, now, scope), runs, matched + match_pending(store, config.rules))
 
 
 def fetch_and_match(
@@ -264,15 +273,17 @@ def fetch_and_match(
     *,
     only: list[str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    backoff: float = 1.0,
     progress: Callable[[str], None] = lambda message: None,
-) -> list[SourceRun]:
-    """Fetch some (or all) sources and match what they brought: the scheduler's fetch job."""
-    runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, progress=progress))
-    match_pending(store, config.rules, now)
-    return runs
+) -> tuple[list[SourceRun], int]:
+    """Fetch some (or all) sources, match what they brought and store the moments: the scheduler's fetch job."""
+    runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress))
+    matched = match_pending(store, config.rules)
+    refresh_moments(store, config, now)
+    return runs, matched
 
 
-def digest(
+def send_digests(
     config: Config,
     store: Store,
     now: datetime,
@@ -281,8 +292,32 @@ def digest(
     only: str | None = None,
     connect: Callable[[Any], Any] | None = None,
 ) -> DigestRun:
-    """Match what is pending, derive the moments and queue (and send) each recipient's digest."""
+    """Queue (and send) each recipient's digest as of `now`; retry what is still pending."""
     from .deliver.digest import run_digest
 
-    match_pending(store, config.rules, now)
-    return run_digest(store, config, now, derive_moments(store, config, now), send=send, only=only, connect=connect)
+    match_pending(store, config.rules)
+    compiled = matcher(config.rules)
+    return run_digest(store, config, now, send=send, only=only, connect=connect, rematch=compiled.match)
+
+
+def preview_digests(config: Config, store: Store, now: datetime, only: str | None = None) -> list[Any]:
+    """Each recipient's digest as it would be sent now (nothing queued, nothing written)."""
+    from .deliver.digest import build_digests
+
+    match_pending(store, config.rules)
+    compiled = matcher(config.rules)
+    return build_digests(store.view(now, rematch=compiled.match), config, only=only, match_text=compiled.match)
+
+
+def calendar(config: Config, store: Store, now: datetime, dossier: str | None = None) -> bytes:
+    """The lobbykalender (.ics) for one dossier or all, as of `now` (KeyError for an unknown dossier)."""
+    from .deliver.calendar import calendar_scope, render_calendar
+
+    if dossier is not None and dossier not in config.rules.dossiers:
+        raise KeyError(dossier)
+    return render_calendar(briefing(store, config, now, calendar_scope(now, dossier)), dossier)
+
+
+def match_item(config: Config, item: Item) -> list[Match]:
+    """Run the current rules over one item (for `rules test` and the web view)."""
+    return matcher(config.rules).match(item)

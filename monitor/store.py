@@ -1,35 +1,44 @@
-"""The database: the contract between the stages.
+"""The database: the contract between the stages, and the only SQL on its core tables.
 
 One SQLite file (WAL mode, so a report can read while a fetch writes). Core tables:
 
 - `items`: one row per fetched thing, keyed `source:external_id`, raw payload kept.
+- `item_versions`: the content of each item as it was from each moment on (for `--now` in the
+  past: what was known then).
 - `changes`: one row per detected change of an item, listing each field old -> new.
-- `fetch_state`: per source: ETag/Last-Modified, cursor, health.
+- `links`: which items point at which (a zaak at its meetings and documents, a meeting at the
+  meeting it re-creates), so reads follow them by index instead of scanning history.
+- `fetch_state` / `fetch_log`: per source: ETag/Last-Modified, cursor, health, and every attempt.
 - `matches` / `match_state`: which dossier rules matched which item, under which rules version.
+- `moments` / `moment_history`: the moments the pipeline derived, and each change of their status.
 
-Stage modules that need tables of their own (the Kamer entity store, the outbox) create them
-through `Store.db` in their own `ensure_schema` functions, next to the code that uses them.
+Every table, including those of the Kamer source and the outbox, is created when a Store opens,
+so a command that only reads never writes. Reads as of a moment go through `View`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .models import TRACKED_FIELDS, Change, Item, Match, SourceHealth
+from .models import KIND_ACTIVITY, TRACKED_FIELDS, Change, Item, Match, SourceHealth
+from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+SCHEMA_VERSION = 2
+_CHUNK = 500  # SQLite's limit on bound parameters is 999 on old builds
 
 
 class Store:
-    """Typed access to the monitor database. Writes are transactional per call."""
+    """Typed access to the monitor database."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -37,11 +46,11 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=30000")
-        ensure_schema(self.db)
+        migrate(self.db)
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
@@ -52,33 +61,43 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes so a crash leaves either all or none of them."""
-        with self.db.conn:
+        """Group writes so a crash leaves either all or none of them (nested calls join the outer one).
+
+        An explicit BEGIN is needed: sqlite-utils commits each statement made outside one.
+        """
+        if self.db.conn.in_transaction:
             yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
+
+    def view(self, as_of: datetime, rematch: Callable[[Item], list[Match]] | None = None) -> View:
+        """The database as it was known at `as_of` (see `View`)."""
+        return View(self, as_of, rematch)
 
     # ---------------------------------------------------------------- items
 
     def upsert_item(self, item: Item, seen_at: str) -> str:
         """Store an item; return NEW, CHANGED or UNCHANGED.
 
-        Identical content writes nothing but `last_seen`. Changed content updates the row and
-        writes one `changes` row listing each changed field (title, dates, and every key of
-        `data`, such as status or datum) with its old and new value.
+        Identical content writes nothing but `last_seen`. Changed content updates the row, writes
+        one `changes` row listing each changed field (title, dates, and every key of `data`, such
+        as status or datum) with its old and new value, and a new version.
         """
         digest = item.content_hash()
         existing = self._row(item.id)
         with self.transaction():
             if existing is None:
                 self.db["items"].insert(
-                    {
-                        **_item_columns(item),
-                        "hash": digest,
-                        "first_seen": seen_at,
-                        "last_seen": seen_at,
-                        "last_changed": seen_at,
-                        "deleted_at": None,
-                    }
+                    {**_item_columns(item), "hash": digest, "first_seen": seen_at, "last_seen": seen_at, "last_changed": seen_at, "deleted_at": None}
                 )
+                self._add_version(item, seen_at, deleted=False)
+                self._set_links(item)
                 return NEW
             if existing["hash"] == digest and existing["deleted_at"] is None:
                 self.db.execute("UPDATE items SET last_seen = ? WHERE id = ?", [seen_at, item.id])
@@ -87,17 +106,12 @@ class Store:
             if existing["deleted_at"] is not None:
                 diff["verwijderd"] = ("ja", "nee")
             self.db["items"].update(
-                item.id,
-                {
-                    **_item_columns(item),
-                    "hash": digest,
-                    "last_seen": seen_at,
-                    "last_changed": seen_at,
-                    "deleted_at": None,
-                },
+                item.id, {**_item_columns(item), "hash": digest, "last_seen": seen_at, "last_changed": seen_at, "deleted_at": None}
             )
             if diff:
                 self._record_change(item.id, diff, seen_at)
+            self._add_version(item, seen_at, deleted=False)
+            self._set_links(item)
             return CHANGED
 
     def mark_deleted(self, item_id: str, seen_at: str) -> bool:
@@ -108,10 +122,11 @@ class Store:
         with self.transaction():
             self.db["items"].update(item_id, {"deleted_at": seen_at, "last_changed": seen_at})
             self._record_change(item_id, {"verwijderd": ("nee", "ja")}, seen_at)
+            self._add_version(row_to_item(existing), seen_at, deleted=True)
         return True
 
     def get_item(self, item_id: str) -> Item | None:
-        """The stored item, or None."""
+        """The stored item (deleted or not), or None."""
         row = self._row(item_id)
         return row_to_item(row) if row else None
 
@@ -132,7 +147,7 @@ class Store:
         args: list[Any] = []
         if kinds is not None:
             kinds = list(kinds)
-            clauses.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+            clauses.append(f"kind IN ({_marks(kinds)})")
             args.extend(kinds)
         if not include_deleted:
             clauses.append("deleted_at IS NULL")
@@ -142,8 +157,7 @@ class Store:
         sql = "SELECT * FROM items"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id"
-        for row in self.db.query(sql, args):
+        for row in self.db.query(sql + " ORDER BY id", args):
             yield row_to_item(row)
 
     def count_items(self) -> int:
@@ -157,21 +171,11 @@ class Store:
         if since:
             sql += " AND seen_at > ?"
             args.append(since)
-        sql += " ORDER BY seen_at, id"
-        out: list[Change] = []
-        for row in self.db.query(sql, args):
-            for name, (old, new) in json.loads(row["diff"]).items():
-                out.append(Change(item_id, name, old, new, row["seen_at"]))
-        return out
+        return _flatten(self.db.query(sql + " ORDER BY seen_at, id", args))
 
     def changed_item_ids(self, since: str) -> list[str]:
         """Items with a change recorded after `since`."""
-        return [
-            row["item_id"]
-            for row in self.db.query(
-                "SELECT DISTINCT item_id FROM changes WHERE seen_at > ? ORDER BY item_id", [since]
-            )
-        ]
+        return [r["item_id"] for r in self.db.query("SELECT DISTINCT item_id FROM changes WHERE seen_at > ? ORDER BY item_id", [since])]
 
     def _row(self, item_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM items WHERE id = ?", [item_id]))
@@ -186,6 +190,20 @@ class Store:
                 "diff": json.dumps({k: [_text(o), _text(n)] for k, (o, n) in diff.items()}, ensure_ascii=False),
             }
         )
+
+    def _add_version(self, item: Item, seen_at: str, deleted: bool) -> None:
+        columns = _item_columns(item)
+        self.db.execute(
+            "INSERT OR REPLACE INTO item_versions (item_id, seen_at, deleted, kind, title, text, url, published_at, event_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item.id, seen_at, int(deleted), item.kind, item.title, item.text, item.url, item.published_at, item.event_at, columns["data"]],
+        )
+
+    def _set_links(self, item: Item) -> None:
+        self.db.execute("DELETE FROM links WHERE src = ?", [item.id])
+        links = item.links()
+        if links:
+            self.db.conn.executemany("INSERT OR IGNORE INTO links (src, rel, dst) VALUES (?, ?, ?)", [(item.id, rel, dst) for rel, dst in links])
 
     # ---------------------------------------------------------------- fetch state
 
@@ -207,29 +225,25 @@ class Store:
 
     def record_success(self, source: str, kind: str, at: str, new: int, changed: int, warning: str | None = None) -> None:
         """A fetch of `source` finished (possibly with a non-fatal warning)."""
-        self.save_state(
-            source,
-            kind=kind,
-            last_attempt=at,
-            last_success=at,
-            last_error=None,
-            last_warning=warning,
-            consecutive_failures=0,
-            last_new=new,
-            last_changed=changed,
-        )
+        with self.transaction():
+            self.save_state(
+                source, kind=kind, last_attempt=at, last_success=at, last_error=None, last_warning=warning,
+                consecutive_failures=0, last_new=new, last_changed=changed,
+            )
+            self._log_fetch(source, at, True, None, new, changed)
 
     def record_failure(self, source: str, kind: str, at: str, error: str, new: int = 0, changed: int = 0) -> None:
         """A fetch of `source` failed (perhaps partly: `new`/`changed` still count); count consecutive failures."""
-        failures = int(self.get_state(source).get("consecutive_failures") or 0) + 1
-        self.save_state(
-            source,
-            kind=kind,
-            last_attempt=at,
-            last_error=error,
-            consecutive_failures=failures,
-            last_new=new,
-            last_changed=changed,
+        with self.transaction():
+            failures = int(self.get_state(source).get("consecutive_failures") or 0) + 1
+            self.save_state(
+                source, kind=kind, last_attempt=at, last_error=error, consecutive_failures=failures, last_new=new, last_changed=changed
+            )
+            self._log_fetch(source, at, False, error, new, changed)
+
+    def _log_fetch(self, source: str, at: str, ok: bool, error: str | None, new: int, changed: int) -> None:
+        self.db.execute(
+            "INSERT INTO fetch_log (source, at, ok, error, new, changed) VALUES (?, ?, ?, ?, ?, ?)", [source, at, int(ok), error, new, changed]
         )
 
     def health(self, source: str, kind: str, label: str | None = None) -> SourceHealth:
@@ -257,9 +271,7 @@ class Store:
             SELECT items.* FROM items
             LEFT JOIN match_state ON match_state.item_id = items.id
             WHERE items.deleted_at IS NULL
-              AND (match_state.item_id IS NULL
-                   OR match_state.item_hash != items.hash
-                   OR match_state.rules_version != ?)
+              AND (match_state.item_id IS NULL OR match_state.item_hash != items.hash OR match_state.rules_version != ?)
             ORDER BY items.id
         """
         for row in self.db.query(sql, [rules_version]):
@@ -270,22 +282,14 @@ class Store:
         with self.transaction():
             self.db.execute("DELETE FROM matches WHERE item_id = ?", [item.id])
             if matches:
-                self.db["matches"].insert_all(
-                    {
-                        "item_id": m.item_id,
-                        "dossier": m.dossier,
-                        "rule": m.rule,
-                        "terms": json.dumps(m.terms, ensure_ascii=False),
-                        "snippet": m.snippet,
-                        "priority": m.priority,
-                        "rules_version": rules_version,
-                        "matched_at": at,
-                    }
-                    for m in matches
+                self.db.conn.executemany(
+                    "INSERT OR REPLACE INTO matches (item_id, dossier, rule, terms, snippet, priority, rules_version, matched_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(m.item_id, m.dossier, m.rule, json.dumps(m.terms, ensure_ascii=False), m.snippet, m.priority, rules_version, at) for m in matches],
                 )
-            self.db["match_state"].upsert(
-                {"item_id": item.id, "item_hash": item.content_hash(), "rules_version": rules_version, "matched_at": at},
-                pk="item_id",
+            self.db.execute(
+                "INSERT OR REPLACE INTO match_state (item_id, item_hash, rules_version, matched_at) VALUES (?, ?, ?, ?)",
+                [item.id, item.content_hash(), rules_version, at],
             )
 
     def matches_for(self, item_id: str) -> list[Match]:
@@ -298,21 +302,50 @@ class Store:
         args: list[Any] = []
         if dossiers is not None:
             dossiers = list(dossiers)
-            sql += f" AND m.dossier IN ({', '.join('?' for _ in dossiers)})"
+            sql += f" AND m.dossier IN ({_marks(dossiers)})"
             args.extend(dossiers)
         return [r["item_id"] for r in self.db.query(sql + " ORDER BY m.item_id", args)]
 
     def all_matches(self) -> dict[str, list[Match]]:
-        """Every stored match, grouped by item id."""
+        """Every stored match, grouped by item id (for the backtest, which compares all of history)."""
         grouped: dict[str, list[Match]] = {}
         for row in self.db.query("SELECT * FROM matches ORDER BY item_id, dossier, rule"):
             grouped.setdefault(row["item_id"], []).append(_row_to_match(row))
         return grouped
 
+    # ---------------------------------------------------------------- moments
+
+    def save_moments(self, moments: list[dict[str, Any]], at: str) -> int:
+        """Store the derived moments; append a history row for each whose state changed. Returns how many changed.
+
+        Each dict has id, kind, dossiers (list), meeting (item id), title, meeting_start, deadline
+        and status. The history records when each moment was planned, moved, cancelled, late.
+        """
+        changed = 0
+        with self.transaction():
+            current = {r["id"]: r for r in self.db.query("SELECT * FROM moments")}
+            for moment in moments:
+                row = {**moment, "dossiers": json.dumps(moment["dossiers"]), "updated_at": at}
+                old = current.get(moment["id"])
+                state = (row["status"], row["deadline"], row["meeting_start"], row["dossiers"])
+                if old is not None and (old["status"], old["deadline"], old["meeting_start"], old["dossiers"]) == state:
+                    continue
+                changed += 1
+                self.db["moments"].upsert(row, pk="id")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO moment_history (moment_id, seen_at, status, deadline, meeting_start) VALUES (?, ?, ?, ?, ?)",
+                    [moment["id"], at, row["status"], row["deadline"], row["meeting_start"]],
+                )
+        return changed
+
+    def moment_history(self, moment_id: str) -> list[dict[str, Any]]:
+        """The stored states of a moment, oldest first."""
+        return list(self.db.query("SELECT * FROM moment_history WHERE moment_id = ? ORDER BY seen_at", [moment_id]))
+
     # ---------------------------------------------------------------- meta
 
     def get_meta(self, key: str) -> str | None:
-        """A small named value (e.g. the last digest time)."""
+        """A small named value."""
         rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))
         return rows[0]["value"] if rows else None
 
@@ -322,79 +355,450 @@ class Store:
             self.db["meta"].upsert({"key": key, "value": value}, pk="key")
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the core tables and indexes if they do not exist yet (idempotent)."""
-    if "items" not in db.table_names():
-        db["items"].create(
-            {
-                "id": str,
-                "source": str,
-                "external_id": str,
-                "kind": str,
-                "title": str,
-                "text": str,
-                "url": str,
-                "published_at": str,
-                "event_at": str,
-                "data": str,
-                "raw": str,
-                "hash": str,
-                "first_seen": str,
-                "last_seen": str,
-                "last_changed": str,
-                "deleted_at": str,
-            },
-            pk="id",
+# ---------------------------------------------------------------------------- reading as of a moment
+
+
+class View:
+    """The database as it was known at `as_of`: what every output reads, and never writes.
+
+    An item exists in the view once it was first seen by `as_of`, in the version it had then
+    (from `item_versions` when it changed later), and is gone if it was deleted by then. Changes,
+    fetch health and matches are cut at `as_of` the same way; an item whose content at `as_of`
+    differs from today's is matched again in memory with `rematch` (the current rules), since
+    the stored matches describe today's content. With `as_of` now, this is the current state at
+    the cost of one extra query.
+    """
+
+    def __init__(self, store: Store, as_of: datetime, rematch: Callable[[Item], list[Match]] | None = None) -> None:
+        self.store = store
+        self.db = store.db
+        self.as_of = (as_of if as_of.tzinfo else as_of.replace(tzinfo=AMS)).astimezone(AMS)
+        self.at = iso(self.as_of) or ""
+        self.rematch = rematch
+        self._cache: dict[str, tuple[Item | None, bool, str | None]] = {}  # id -> (item, deleted, first_seen)
+        self._match_cache: dict[str, list[Match]] = {}
+        self.memo: dict[Any, Any] = {}  # for read models to keep what they computed for this view
+        # Items whose stored row is newer than the view: read their version instead.
+        self.revised = {r["id"] for r in self.db.query("SELECT id FROM items WHERE last_changed > ? AND first_seen <= ?", [self.at, self.at])}
+
+    # ------------------------------------------------------------------ items
+
+    def load(self, ids: Iterable[str]) -> None:
+        """Read these items into the cache (batched)."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self._cache]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found: set[str] = set()
+            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({_marks(chunk)})", chunk):
+                found.add(row["id"])
+                self._remember(row)
+            for item_id in chunk:
+                if item_id not in found:
+                    self._cache[item_id] = (None, False, None)
+
+    def _remember(self, row: dict[str, Any]) -> None:
+        item_id = row["id"]
+        if item_id in self._cache:
+            return
+        if (row["first_seen"] or "") > self.at:
+            self._cache[item_id] = (None, False, None)  # not known yet at as_of
+        elif item_id in self.revised:
+            version = self._version(item_id)
+            if version is None:  # a database from before versions were kept: today's is the best we have
+                self._cache[item_id] = (row_to_item(row), bool(row["deleted_at"] and row["deleted_at"] <= self.at), row["first_seen"])
+            else:
+                self._cache[item_id] = (version[0], version[1], row["first_seen"])
+        else:
+            self._cache[item_id] = (row_to_item(row), row["deleted_at"] is not None, row["first_seen"])
+
+    def _version(self, item_id: str) -> tuple[Item, bool] | None:
+        rows = list(
+            self.db.query("SELECT * FROM item_versions WHERE item_id = ? AND seen_at <= ? ORDER BY seen_at DESC LIMIT 1", [item_id, self.at])
         )
-        db["items"].create_index(["source"])
-        db["items"].create_index(["kind", "event_at"])
-        db["items"].create_index(["published_at"])
-    if "changes" not in db.table_names():
-        db["changes"].create(
-            {"id": int, "item_id": str, "seen_at": str, "fields": str, "diff": str},
-            pk="id",
+        if not rows:
+            return None
+        row = rows[0]
+        source, _, external = item_id.partition(":")
+        item = Item(
+            source=source, external_id=external, kind=row["kind"], title=row["title"] or "", text=row["text"] or "", url=row["url"],
+            published_at=row["published_at"], event_at=row["event_at"], data=json.loads(row["data"]) if row["data"] else {},
         )
-        db["changes"].create_index(["item_id", "seen_at"])
-        db["changes"].create_index(["seen_at"])
-    if "fetch_state" not in db.table_names():
-        db["fetch_state"].create(
-            {
-                "source": str,
-                "kind": str,
-                "etag": str,
-                "last_modified": str,
-                "cursor": str,
-                "last_attempt": str,
-                "last_success": str,
-                "last_error": str,
-                "last_warning": str,
-                "consecutive_failures": int,
-                "last_new": int,
-                "last_changed": int,
-            },
-            pk="source",
+        return item, bool(row["deleted"])
+
+    def item(self, item_id: str, *, deleted: bool = False) -> Item | None:
+        """The item as known at as_of; None when unknown then or (unless `deleted`) deleted by then."""
+        self.load([item_id])
+        item, gone, _ = self._cache[item_id]
+        return item if item is not None and (deleted or not gone) else None
+
+    def items(self, ids: Iterable[str], *, deleted: bool = False) -> dict[str, Item]:
+        """The known (and, unless `deleted`, live) items among `ids`, by id, in the order given."""
+        ids = list(ids)
+        self.load(ids)
+        out: dict[str, Item] = {}
+        for item_id in ids:
+            item, gone, _ = self._cache[item_id]
+            if item is not None and (deleted or not gone):
+                out[item_id] = item
+        return out
+
+    def first_fetch(self, source: str) -> str:
+        """When a source brought its first items (what that fetch brought is history, not news)."""
+        key = ("first_fetch", source)
+        if key not in self.memo:
+            row = next(iter(self.db.query("SELECT MIN(first_seen) AS first FROM items WHERE source = ?", [source])))
+            self.memo[key] = row["first"] or ""
+        return self.memo[key]
+
+    def is_deleted(self, item_id: str) -> bool:
+        """Deleted by the source by as_of."""
+        self.load([item_id])
+        return self._cache[item_id][1]
+
+    def first_seen(self, item_id: str) -> str | None:
+        """When the item was first fetched (None when unknown at as_of)."""
+        self.load([item_id])
+        return self._cache[item_id][2]
+
+    def activities(self, start: date, end: date) -> list[Item]:
+        """Meetings (deleted ones too) on a day from `start` to `end` as known at as_of, by start."""
+        low, high = start.isoformat(), (end + timedelta(days=1)).isoformat()
+        rows = self.db.query(
+            "SELECT * FROM items WHERE kind = ? AND event_at >= ? AND event_at < ? AND first_seen <= ?", [KIND_ACTIVITY, low, high, self.at]
         )
-    if "matches" not in db.table_names():
-        db["matches"].create(
-            {
-                "item_id": str,
-                "dossier": str,
-                "rule": str,
-                "terms": str,
-                "snippet": str,
-                "priority": str,
-                "rules_version": str,
-                "matched_at": str,
-            },
-            pk=("item_id", "dossier", "rule"),
+        ids = []
+        for row in rows:
+            self._remember(row)
+            ids.append(row["id"])
+        # Meetings that were in the range at as_of but moved out of it later.
+        ids += [i for i in self.revised if ":activiteit/" in i and i not in ids]
+        found = self.items(ids, deleted=True)
+        return sorted(
+            (a for a in found.values() if a.event_at and low <= a.event_at < high), key=lambda a: (a.event_at or "", a.id)
         )
-        db["matches"].create_index(["dossier"])
-    if "match_state" not in db.table_names():
-        db["match_state"].create(
-            {"item_id": str, "item_hash": str, "rules_version": str, "matched_at": str}, pk="item_id"
+
+    def moved_activities(self, since: str) -> list[str]:
+        """Meetings whose date or time changed after `since` (and by as_of)."""
+        sql = """
+            SELECT DISTINCT item_id FROM changes
+            WHERE seen_at > ? AND seen_at <= ? AND item_id IN (SELECT id FROM items WHERE kind = ?)
+              AND (fields LIKE '%datum%' OR fields LIKE '%aanvangstijd%' OR fields LIKE '%status%' OR fields LIKE '%verwijderd%')
+        """
+        return [r["item_id"] for r in self.db.query(sql, [since, self.at, KIND_ACTIVITY])]
+
+    def linked(self, ids: Iterable[str], rel: str, *, reverse: bool = False) -> dict[str, list[str]]:
+        """Links of `rel` from each of `ids` (or, with `reverse`, to each of them): id -> ids, sorted.
+
+        Links are today's; the items at either end are filtered by the view when read.
+        """
+        ids = list(dict.fromkeys(ids))
+        near, far = ("dst", "src") if reverse else ("src", "dst")
+        out: dict[str, list[str]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            sql = f"SELECT {near} AS near, {far} AS far FROM links WHERE rel = ? AND {near} IN ({_marks(chunk)}) ORDER BY far"
+            for row in self.db.query(sql, [rel, *chunk]):
+                out.setdefault(row["near"], []).append(row["far"])
+        return out
+
+    # ------------------------------------------------------------------ matches
+
+    def matches(self, ids: Iterable[str]) -> dict[str, list[Match]]:
+        """The matches of each item as of as_of (items changed since are matched again in memory)."""
+        ids = list(dict.fromkeys(ids))
+        missing = [i for i in ids if i not in self._match_cache]
+        stored: dict[str, list[Match]] = {}
+        plain = [i for i in missing if i not in self.revised or self.rematch is None]
+        for start in range(0, len(plain), _CHUNK):
+            chunk = plain[start : start + _CHUNK]
+            for row in self.db.query(f"SELECT * FROM matches WHERE item_id IN ({_marks(chunk)}) ORDER BY item_id, dossier, rule", chunk):
+                stored.setdefault(row["item_id"], []).append(_row_to_match(row))
+        for item_id in plain:
+            self._match_cache[item_id] = stored.get(item_id, [])
+        for item_id in missing:
+            if item_id in self.revised and self.rematch is not None:
+                item = self.item(item_id)
+                self._match_cache[item_id] = self.rematch(item) if item is not None else []
+        return {i: self._match_cache[i] for i in ids}
+
+    def matched(
+        self,
+        dossiers: Iterable[str],
+        kinds: Iterable[str],
+        *,
+        seen_from: str | None = None,
+        published_from: str | None = None,
+        published_to: str | None = None,
+    ) -> list[str]:
+        """Items of `kinds` matching any of `dossiers` that were first seen after `seen_from` (up to
+        as_of) or published from `published_from` up to `published_to` (exclusive, ISO); live at as_of.
+
+        An item counts from when it was first seen when it has no date of its own. "First seen
+        after" leaves out what a source's very first fetch brought (a new install fetches weeks of
+        history at once; that is judged by its own dates), so a late-registered motie is news
+        when it arrives, whatever its date.
+        """
+        dossiers, kinds = list(dossiers), list(kinds)
+        if not dossiers or not kinds:
+            return []
+        when: list[str] = []
+        args: list[Any] = [*dossiers, *kinds, self.at]
+        if seen_from is not None:
+            when.append("(i.first_seen > ? AND i.first_seen > (SELECT MIN(j.first_seen) FROM items j WHERE j.source = i.source))")
+            args.append(seen_from)
+        if published_from is not None:
+            when.append("(COALESCE(i.published_at, i.first_seen) >= ? AND COALESCE(i.published_at, i.first_seen) < ?)")
+            args += [published_from, published_to or "9999"]
+        sql = f"""
+            SELECT DISTINCT i.id FROM matches m JOIN items i ON i.id = m.item_id
+            WHERE m.dossier IN ({_marks(dossiers)}) AND i.kind IN ({_marks(kinds)}) AND i.first_seen <= ?
+              {('AND (' + ' OR '.join(when) + ')') if when else ''}
+            ORDER BY i.id
+        """
+        ids = [r["id"] for r in self.db.query(sql, args)]
+        # An item revised since as_of may have matched then and not now: judge its old version.
+        revised = [i for i in sorted(self.revised) if i not in ids]
+        live = self.items(ids + revised)
+        for item_id in revised:
+            item, seen = live.get(item_id), self.first_seen(item_id) or ""
+            published = (item.published_at if item else None) or seen
+            fresh = (seen_from is not None and seen > seen_from and item is not None and seen > self.first_fetch(item.source)) or (
+                published_from is not None and published_from <= published < (published_to or "9999")
+            )
+            if item_id in live and not (fresh or not when):
+                del live[item_id]
+        wanted = set(dossiers)
+        matches = self.matches(list(live))
+        return [i for i in live if any(m.dossier in wanted for m in matches[i]) and live[i].kind in kinds]
+
+    def matched_ids(self, dossiers: Iterable[str], kinds: Iterable[str]) -> dict[str, set[str]]:
+        """Per dossier, the ids of all items of `kinds` that match it and were live at as_of (cheap: ids only)."""
+        dossiers, kinds = list(dossiers), list(kinds)
+        out: dict[str, set[str]] = {d: set() for d in dossiers}
+        if not dossiers or not kinds:
+            return out
+        sql = f"""
+            SELECT m.dossier, m.item_id FROM matches m JOIN items i ON i.id = m.item_id
+            WHERE m.dossier IN ({_marks(dossiers)}) AND i.kind IN ({_marks(kinds)}) AND i.first_seen <= ?
+              AND (i.deleted_at IS NULL OR i.deleted_at > ?)
+        """
+        for row in self.db.query(sql, [*dossiers, *kinds, self.at, self.at]):
+            out[row["dossier"]].add(row["item_id"])
+        return out
+
+    # ------------------------------------------------------------------ changes
+
+    def changes(self, ids: Iterable[str], since: str | None = None) -> dict[str, list[Change]]:
+        """Each item's changes seen after `since` and by as_of, oldest first."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, list[Change]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            sql = f"SELECT * FROM changes WHERE item_id IN ({_marks(chunk)}) AND seen_at <= ?"
+            args: list[Any] = [*chunk, self.at]
+            if since:
+                sql += " AND seen_at > ?"
+                args.append(since)
+            for change in _flatten(self.db.query(sql + " ORDER BY seen_at, id", args)):
+                out.setdefault(change.item_id, []).append(change)
+        return out
+
+    def changed_since(self, since: str | None = None, after_id: int | None = None) -> list[str]:
+        """Items with a change after `since` (seen_at) or after change row `after_id`, up to as_of."""
+        sql, args = "SELECT DISTINCT item_id FROM changes WHERE seen_at <= ?", [self.at]
+        if after_id is not None:
+            sql += " AND id > ?"
+            args.append(after_id)
+        if since is not None:
+            sql += " AND seen_at > ?"
+            args.append(since)
+        return [r["item_id"] for r in self.db.query(sql + " ORDER BY item_id", args)]
+
+    def changes_in_period(self, since: str | None = None, after_id: int | None = None) -> dict[str, list[Change]]:
+        """Every item's changes after change row `after_id` and/or seen after `since`, up to as_of."""
+        sql, args = "SELECT * FROM changes WHERE seen_at <= ?", [self.at]
+        if after_id is not None:
+            sql += " AND id > ?"
+            args.append(after_id)
+        if since is not None:
+            sql += " AND seen_at > ?"
+            args.append(since)
+        out: dict[str, list[Change]] = {}
+        for change in _flatten(self.db.query(sql + " ORDER BY seen_at, id", args)):
+            out.setdefault(change.item_id, []).append(change)
+        return out
+
+    def changes_after(self, after_id: int) -> dict[str, list[Change]]:
+        """Each item's changes recorded after change row `after_id` (and by as_of)."""
+        out: dict[str, list[Change]] = {}
+        rows = self.db.query("SELECT * FROM changes WHERE id > ? AND seen_at <= ? ORDER BY seen_at, id", [after_id, self.at])
+        for change in _flatten(rows):
+            out.setdefault(change.item_id, []).append(change)
+        return out
+
+    def last_change_id(self) -> int:
+        """The id of the newest change row known at as_of (0 when none)."""
+        row = next(iter(self.db.query("SELECT MAX(id) AS top FROM changes WHERE seen_at <= ?", [self.at])))
+        return int(row["top"] or 0)
+
+    # ------------------------------------------------------------------ health
+
+    def health(self, source: str, kind: str, label: str | None = None) -> SourceHealth:
+        """A source's health as it stood at as_of (from the fetch log)."""
+        current = self.store.health(source, kind, label)
+        if not current.last_attempt or current.last_attempt <= self.at:
+            return current
+        rows = list(self.db.query("SELECT * FROM fetch_log WHERE source = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 200", [source, self.at]))
+        if not rows:
+            has_log = next(iter(self.db.query("SELECT COUNT(*) AS n FROM fetch_log WHERE source = ?", [source])))["n"]
+            if has_log:
+                return SourceHealth(source, kind, label, False, None, None, None, 0)  # not fetched yet at as_of
+            return current  # a database from before the log: today's is the best we have
+        failures = 0
+        for row in rows:
+            if row["ok"]:
+                break
+            failures += 1
+        success = next((r for r in rows if r["ok"]), None)
+        return SourceHealth(
+            id=source, kind=kind, label=label, ok=failures == 0 and success is not None, last_attempt=rows[0]["at"],
+            last_success=success["at"] if success else None, last_error=rows[0]["error"] if failures else None,
+            consecutive_failures=failures, new=int(rows[0]["new"] or 0), changed=int(rows[0]["changed"] or 0),
         )
-    if "meta" not in db.table_names():
-        db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+# ---------------------------------------------------------------------------- schema and migrations
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Create every table the project uses and bring an older database up to date (idempotent).
+
+    `PRAGMA user_version` counts the migrations done: 1 is the first release's schema (core
+    tables only), 2 adds versions, links, the fetch log and stored moments, back-filled from the
+    change log. On an up-to-date database nothing is written.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION and "items" in db.table_names():
+        return
+    from .deliver import outbox  # noqa: PLC0415 - the store creates every table, so reading never writes
+    from .sources import tk_store  # noqa: PLC0415
+
+    existing = "items" in db.table_names() and version < SCHEMA_VERSION
+    _core_schema(db)
+    tk_store.ensure_schema(db)
+    outbox.ensure_schema(db)
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if existing:
+            _backfill(db)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _core_schema(db: sqlite_utils.Database) -> None:
+    db.conn.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS items (
+            id TEXT PRIMARY KEY, source TEXT, external_id TEXT, kind TEXT, title TEXT, text TEXT, url TEXT,
+            published_at TEXT, event_at TEXT, data TEXT, raw TEXT, hash TEXT,
+            first_seen TEXT, last_seen TEXT, last_changed TEXT, deleted_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_items_source_first_seen ON items (source, first_seen);
+        CREATE INDEX IF NOT EXISTS idx_items_kind_event_at ON items (kind, event_at);
+        CREATE INDEX IF NOT EXISTS idx_items_published_at ON items (published_at);
+        CREATE INDEX IF NOT EXISTS idx_items_first_seen ON items (first_seen);
+        CREATE INDEX IF NOT EXISTS idx_items_last_changed ON items (last_changed);
+        CREATE TABLE IF NOT EXISTS item_versions (
+            item_id TEXT NOT NULL, seen_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+            kind TEXT, title TEXT, text TEXT, url TEXT, published_at TEXT, event_at TEXT, data TEXT,
+            PRIMARY KEY (item_id, seen_at)
+        );
+        CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, item_id TEXT, seen_at TEXT, fields TEXT, diff TEXT);
+        CREATE INDEX IF NOT EXISTS idx_changes_item_id_seen_at ON changes (item_id, seen_at);
+        CREATE INDEX IF NOT EXISTS idx_changes_seen_at ON changes (seen_at);
+        CREATE TABLE IF NOT EXISTS links (src TEXT NOT NULL, rel TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (src, rel, dst));
+        CREATE INDEX IF NOT EXISTS idx_links_dst ON links (dst, rel);
+        CREATE INDEX IF NOT EXISTS idx_links_rel_src ON links (rel, src);
+        CREATE TABLE IF NOT EXISTS fetch_state (
+            source TEXT PRIMARY KEY, kind TEXT, etag TEXT, last_modified TEXT, cursor TEXT, last_attempt TEXT,
+            last_success TEXT, last_error TEXT, last_warning TEXT, consecutive_failures INTEGER, last_new INTEGER, last_changed INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS fetch_log (
+            id INTEGER PRIMARY KEY, source TEXT NOT NULL, at TEXT NOT NULL, ok INTEGER NOT NULL, error TEXT, new INTEGER, changed INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_fetch_log_source_at ON fetch_log (source, at);
+        CREATE TABLE IF NOT EXISTS matches (
+            item_id TEXT, dossier TEXT, rule TEXT, terms TEXT, snippet TEXT, priority TEXT, rules_version TEXT, matched_at TEXT,
+            PRIMARY KEY (item_id, dossier, rule)
+        );
+        CREATE INDEX IF NOT EXISTS idx_matches_dossier ON matches (dossier);
+        CREATE TABLE IF NOT EXISTS match_state (item_id TEXT PRIMARY KEY, item_hash TEXT, rules_version TEXT, matched_at TEXT);
+        CREATE TABLE IF NOT EXISTS moments (
+            id TEXT PRIMARY KEY, kind TEXT, dossiers TEXT, meeting TEXT, title TEXT, meeting_start TEXT,
+            deadline TEXT, status TEXT, label TEXT, updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS moment_history (
+            moment_id TEXT NOT NULL, seen_at TEXT NOT NULL, status TEXT, deadline TEXT, meeting_start TEXT,
+            PRIMARY KEY (moment_id, seen_at)
+        );
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+        """
+    )
+
+
+def _backfill(db: sqlite_utils.Database) -> None:
+    """Versions and links for items stored before they were kept: rebuilt from the change log."""
+    for row in db.query("SELECT * FROM items"):
+        item = row_to_item(row)
+        rows = list(db.query("SELECT * FROM changes WHERE item_id = ? ORDER BY seen_at DESC, id DESC", [item.id]))
+        versions: list[tuple[str, Item, bool]] = [(row["last_changed"] or row["first_seen"], item, bool(row["deleted_at"]))]
+        current = item
+        deleted = bool(row["deleted_at"])
+        for change in rows:
+            current, deleted = _revert(current, deleted, json.loads(change["diff"]))
+            versions.append((change["seen_at"], current, deleted))
+        # Each version holds from the change that produced it; the oldest from first_seen.
+        starts = [r["seen_at"] for r in rows] + [row["first_seen"]]
+        for (_, version, gone), start in zip(versions, starts):
+            db.execute(
+                "INSERT OR REPLACE INTO item_versions (item_id, seen_at, deleted, kind, title, text, url, published_at, event_at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [item.id, start or "", int(gone), version.kind, version.title, version.text, version.url, version.published_at,
+                 version.event_at, _item_columns(version)["data"]],
+            )
+        for rel, dst in item.links():
+            db.execute("INSERT OR IGNORE INTO links (src, rel, dst) VALUES (?, ?, ?)", [item.id, rel, dst])
+
+
+def _revert(item: Item, deleted: bool, diff: dict[str, list[Any]]) -> tuple[Item, bool]:
+    data = dict(item.data)
+    fields = {name: getattr(item, name) for name in TRACKED_FIELDS}
+    for name, (old, _new) in diff.items():
+        if name == "verwijderd":
+            deleted = old == "ja"
+        elif name in TRACKED_FIELDS:
+            fields[name] = old
+        else:
+            key = name[5:] if name.startswith("data.") else name
+            data[key] = _untext(old, data.get(key))
+    return Item(source=item.source, external_id=item.external_id, data=data, raw=item.raw, **fields), deleted
+
+
+def _untext(value: str | None, like: Any) -> Any:
+    # The change log keeps non-text values as JSON text; read them back the way the current value is typed.
+    if value is None or (isinstance(like, str) and not value.startswith(("[", "{"))):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+# ---------------------------------------------------------------------------- rows
 
 
 def row_to_item(row: dict[str, Any]) -> Item:
@@ -439,6 +843,14 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _flatten(rows: Iterable[dict[str, Any]]) -> list[Change]:
+    out: list[Change] = []
+    for row in rows:
+        for name, (old, new) in json.loads(row["diff"]).items():
+            out.append(Change(row["item_id"], name, old, new, row["seen_at"]))
+    return out
+
+
 def _row_to_match(row: dict[str, Any]) -> Match:
     return Match(
         item_id=row["item_id"],
@@ -448,3 +860,7 @@ def _row_to_match(row: dict[str, Any]) -> Match:
         snippet=row["snippet"] or "",
         priority=row["priority"],
     )
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)

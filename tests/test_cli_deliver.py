@@ -129,9 +129,9 @@ def test_digest_without_send_only_shows(setup, capsys):
     config, inbox = setup
     assert cli(config, "digest") == 0
     captured = capsys.readouterr()
-    assert "==== aan: jeugd@gemeente.example ====" in captured.out
-    assert "Briefing naar de woordvoerders" in captured.out and "Jeugdbeleid" in captured.out
-    assert "==== aan: wmo@gemeente.example ====" in captured.out
+    assert "==== aan: jeugd@gemeente.example · Lobbymonitor di 1 dec: 1 actie, 2 nieuw ====" in captured.out
+    assert "Woordvoerders briefen — uiterlijk do 3 dec" in captured.out and "Jeugdbeleid" in captured.out
+    assert "==== aan: wmo@gemeente.example · Lobbymonitor di 1 dec: 1 nieuw ====" in captured.out
     assert "nothing queued or sent" in captured.err
     assert inbox.messages == [] and pending(config) == []
 
@@ -229,10 +229,10 @@ def test_calendar_follows_a_move_and_a_cancellation(setup, tmp_path):
     ics = tmp_path / "kalender.ics"
     assert cli(config, "calendar", "--output", str(ics)) == 0
     first = events(ics)
-    meeting = next(e for e in first.values() if "Jeugdbeleid" in str(e["summary"]) and not str(e["summary"]).startswith("Briefing"))
+    meeting = next(e for e in first.values() if "Jeugdbeleid" in str(e["summary"]) and not str(e["summary"]).startswith("Deadline"))
     uid = str(meeting["uid"])
     assert meeting.decoded("dtstart").isoformat() == "2026-12-10T10:00:00+01:00" and int(meeting["sequence"]) == 0
-    assert any(str(e["summary"]).startswith("Briefing") for e in first.values())
+    assert any(str(e["summary"]) == "Deadline: Woordvoerders briefen — Commissiedebat Jeugdbeleid" for e in first.values())
 
     store = Store(config / "monitor.db")
     store.upsert_item(debate("2026-12-17T13:00"), "2026-12-02T09:00:00+01:00")
@@ -247,6 +247,11 @@ def test_calendar_follows_a_move_and_a_cancellation(setup, tmp_path):
     assert cli(config, "calendar", "-o", str(ics), now="2026-12-03T10:00") == 0
     cancelled = events(ics)[uid]
     assert str(cancelled["status"]) == "CANCELLED" and int(cancelled["sequence"]) == 2
+    # As of a moment before the move, the calendar is the one of that moment (nothing of it was written).
+    assert cli(config, "calendar", "-o", str(ics), now="2026-12-01T10:00") == 0
+    before = events(ics)[uid]
+    assert before.decoded("dtstart").isoformat() == "2026-12-10T10:00:00+01:00" and int(before["sequence"]) == 0
+    assert str(before["status"]) == "CONFIRMED"
 
 
 def test_calendar_for_one_dossier_and_unknown_dossier(setup, tmp_path, capsys):

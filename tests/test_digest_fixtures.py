@@ -24,7 +24,7 @@ from monitor.config import (
     SourceConfig,
     SourcesConfig,
 )
-from monitor.models import Item, Match, Moment, Woordvoerder
+from monitor.models import Item, Match
 from monitor.store import Store
 from monitor.timeutil import AMS, iso
 
@@ -153,24 +153,20 @@ def seed(store: Store) -> dict[str, Item]:
     return {"debate": debate, "motie": zaak, "hostile": hostile, "wmo": wmo}
 
 
-def brief_moment(debate: Item, deadline_days: int = 2) -> Moment:
-    """The 'brief' moment of the debate, with two woordvoerders."""
-    return Moment(
-        id=f"brief:{debate.id}",
-        kind="brief",
-        dossiers=["jeugd"],
-        title=debate.title,
-        event_at=debate.event_at,
-        deadline=(NOW + timedelta(days=deadline_days)).date().isoformat(),
-        status="gepland",
-        activity=debate.data,
-        item_id=debate.id,
-        triggers=["kern"],
-        woordvoerders=[
-            Woordvoerder("J. de Vries", "CDA", "diende 2 moties in over jeugdzorg"),
-            Woordvoerder("A. Bakker", "GL-PvdA", "lid commissie VWS, sprak in 3 debatten"),
-        ],
-    )
+def build(store: Store, config: Config, recipient: str, now: datetime = NOW):
+    """One recipient's digest as of `now`, as the pipeline builds it (reads only)."""
+    from monitor.deliver import digest as dg
+
+    [digest] = dg.build_digests(store.view(now), config, only=recipient)
+    return digest
+
+
+def titles(digest) -> dict[str, list[str]]:
+    """Section -> the titles shown in it (from the digest's audit lines)."""
+    out: dict[str, list[str]] = {}
+    for section, _dossier, _ref, title, _reason in digest.audit_lines():
+        out.setdefault(section, []).append(title)
+    return out
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from monitor.deliver import outbox
 from monitor.deliver.mail import MailError, connect
 from monitor.store import Store
 
-from test_digest_fixtures import HOSTILE_TITLE, NOW, Inbox, brief_moment, free_port, make_config, parts, seed
+from test_digest_fixtures import HOSTILE_TITLE, NOW, Inbox, free_port, make_config, parts, seed
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_each_recipient_gets_their_digest_with_headers(smtp, db_path):
     config = make_config(port)
     store = Store(db_path)
     items = seed(store)
-    run = dg.run_digest(store, config, NOW, [brief_moment(items["debate"])])
+    run = dg.run_digest(store, config, NOW)
     assert len(run.sent.sent) == 3 and not run.sent.failed
     assert sorted(r for _, rcpts, _ in inbox.messages for r in rcpts) == [
         "anna@gemeente.example",
@@ -39,11 +39,12 @@ def test_each_recipient_gets_their_digest_with_headers(smtp, db_path):
     assert anna["From"] == "monitor@gemeente.example"
     assert anna["Date"] and anna["Message-ID"].endswith("@gemeente.example>")
     assert anna["List-Unsubscribe"].startswith("<mailto:afmelden@gemeente.example")
-    assert anna["Subject"] == "Lobbymonitor di 24 nov: 1 actie, 3 nieuw"
+    # The meeting is an action (and an agenda row), not news: news is the motie and the article.
+    assert anna["Subject"] == "Lobbymonitor di 24 nov: 1 actie, 2 nieuw"
     assert anna.get_content_type() == "multipart/alternative"
     text, html = parts(anna)
     assert "woonplaatsbeginsel" in text and "Wmo-eigen" not in text
-    assert "Briefing naar de woordvoerders" in html and "J. de Vries (CDA)" in html
+    assert "Woordvoerders briefen — uiterlijk do 26 nov" in html and "J. de Vries (CDA)" in html
     # Hostile feed content arrives as text, never as markup.
     assert "<script" not in html.lower() and "&lt;script&gt;" in html
     assert HOSTILE_TITLE in text
@@ -62,16 +63,15 @@ def test_exactly_once_across_a_crash_between_stored_and_sent(smtp, db_path):
     config = make_config(port)
     store = Store(db_path)
     items = seed(store)
-    moments = [brief_moment(items["debate"])]
     # The process stores the digests, then dies before sending (no send_pending call).
-    prepared = dg.prepare_digests(store, config, NOW, moments)
+    prepared = dg.prepare_digests(store, config, NOW)
     assert len(prepared) == 3
     store.close()
     assert inbox.messages == []
 
     # Next run (a new process): the stored digests go out, and no second copy is made.
     store = Store(db_path)
-    dg.run_digest(store, config, NOW + timedelta(minutes=15), moments)
+    dg.run_digest(store, config, NOW + timedelta(minutes=15))
     assert sorted(r for _, rcpts, _ in inbox.messages for r in rcpts) == [
         "anna@gemeente.example",
         "bob@gemeente.example",
@@ -80,7 +80,7 @@ def test_exactly_once_across_a_crash_between_stored_and_sent(smtp, db_path):
     ids = {m["Message-ID"] for _, _, m in inbox.messages}
     assert ids == {store.db["digest_outbox"].get(p.outbox_id)["message_id"] for p in prepared}
     # Running again sends nothing: all sent, and nothing new for anyone.
-    again = dg.run_digest(store, config, NOW + timedelta(minutes=30), moments)
+    again = dg.run_digest(store, config, NOW + timedelta(minutes=30))
     assert again.sent.sent == [] and len(inbox.messages) == 3
     assert {row["status"] for row in store.db["digest_outbox"].rows} == {outbox.SENT}
     store.close()
@@ -92,14 +92,14 @@ def test_refused_message_is_retried_next_time_and_sent_once(smtp, db_path):
     store = Store(db_path)
     seed(store)
     inbox.refuse = "451 4.3.0 Mailbox temporarily unavailable"
-    run = dg.run_digest(store, config, NOW, [], only="anna@gemeente.example")
+    run = dg.run_digest(store, config, NOW, only="anna@gemeente.example")
     assert run.sent.sent == [] and len(run.sent.failed) == 1
     row = next(iter(store.db["digest_outbox"].rows))
     assert row["status"] == outbox.PENDING and row["attempts"] == 1 and "451" in row["last_error"]
     assert inbox.messages == []
 
     inbox.refuse = None
-    later = dg.run_digest(store, config, NOW + timedelta(hours=1), [], only="anna@gemeente.example")
+    later = dg.run_digest(store, config, NOW + timedelta(hours=1), only="anna@gemeente.example")
     assert later.retried.sent == [row["id"]]
     assert later.prepared[0].outbox_id is None  # nothing new: the first digest already covered it all
     assert len(inbox.messages) == 1
@@ -115,7 +115,7 @@ def test_server_down_leaves_everything_pending(db_path):
     config = make_config(port)
     store = Store(db_path)
     seed(store)
-    run = dg.run_digest(store, config, NOW, [])
+    run = dg.run_digest(store, config, NOW)
     assert run.sent.error and run.sent.sent == []
     assert {r["status"] for r in store.db["digest_outbox"].rows} == {outbox.PENDING}
     # The server comes back: everything goes out, once.
@@ -137,7 +137,7 @@ def test_gives_up_after_max_attempts_but_keeps_the_message(smtp, db_path):
     store = Store(db_path)
     seed(store)
     inbox.refuse = "550 5.1.1 No such user"
-    dg.prepare_digests(store, config, NOW, [], only="anna@gemeente.example")
+    dg.prepare_digests(store, config, NOW, only="anna@gemeente.example")
     for attempt in range(3):
         result = dg.send_pending(store, config.sources.email, NOW + timedelta(hours=attempt), max_attempts=3)
     assert result.gave_up
@@ -173,7 +173,7 @@ def test_password_only_from_environment_and_never_logged(db_path, monkeypatch, c
         seed(store)
         monkeypatch.setenv("TEST_MONITOR_SMTP_PW", "wrong-pw")
         with caplog.at_level(logging.DEBUG):
-            failed = dg.run_digest(store, config, NOW, [], only="anna@gemeente.example")
+            failed = dg.run_digest(store, config, NOW, only="anna@gemeente.example")
         assert failed.sent.error and "login" in failed.sent.error and "wrong-pw" not in failed.sent.error
         monkeypatch.setenv("TEST_MONITOR_SMTP_PW", "s3cret-pw")
         with caplog.at_level(logging.DEBUG):

@@ -17,7 +17,10 @@ import pytest
 
 from fixtures.tk.replay import SyncFeedReplay
 from monitor.config import HttpConfig, SourceConfig
-from monitor.moments import _chains, describe_changes
+from monitor.changes import updates
+from monitor.kamer import meeting_chains
+from monitor.models import Document, Zaak
+from monitor.wording import update_phrase
 from monitor.sources import FetchContext, FetchResult, tk, tk_store
 from monitor.sources.http import HttpClient
 from monitor.store import Store
@@ -157,16 +160,15 @@ def test_zaak_items_carry_indieners_appreciatie_and_votes(store, feed):
 
 
 def test_digest_and_report_read_the_zaak_as_written(store, feed):
-    from monitor.deliver.digest import _kamerstuk_number, _zaak_details
+    from monitor import wording
 
     fetch(store, feed)
-    z2 = item(store, "zaak", Z2)
-    details = _zaak_details(z2.data)
-    assert details[0] == "Indiener: A.B. Jansen (GL-PvdA)"
-    assert "Kabinetsappreciatie: Oordeel Kamer" in details
-    assert details[-1] == "Uitslag: aangenomen (voor 50, tegen 24; voor: CDA, GL-PvdA, SP)"
-    d1 = item(store, "document", g("d0", 1))
-    assert _kamerstuk_number(d1.data) == "31839 · 2026D40001"
+    z2 = Zaak.from_item(item(store, "zaak", Z2))
+    assert wording.indieners(z2) == "ingediend door A.B. Jansen (GL-PvdA), mede-indiener M. Bakker (SP)"
+    assert wording.appreciatie(z2) == "kabinetsappreciatie: Oordeel Kamer"
+    assert wording.vote_result(z2) == "aangenomen — voor 50: CDA (20), GL-PvdA (25), SP (5); tegen 24: VVD (24)"
+    d1 = Document.from_item(item(store, "document", g("d0", 1)))
+    assert wording.document_meta(d1) == "Brief regering · Kamerstuk 31839 · 2026D40001"
 
 
 def test_documents_become_items_when_pa_staff_care(store, feed):
@@ -227,7 +229,7 @@ def test_moved_meeting_records_old_and_new_date_and_the_new_agendapunt(store, fe
     changes = {c.field: c for c in store.changes_for(a1.id)}
     assert (changes["datum"].old, changes["datum"].new) == ("2026-12-10", "2026-12-17")
     assert (changes["aanvangstijd"].old, changes["aanvangstijd"].new) == ("2026-12-10T10:00:00+01:00", "2026-12-17T13:00:00+01:00")
-    lines = describe_changes(store.changes_for(a1.id))
+    lines = [update_phrase(u) for u in updates("activiteit", store.changes_for(a1.id))]
     assert "verplaatst van do 10 dec 10:00 naar do 17 dec 13:00" in lines
     assert "nieuw agendapunt: Brief over wachttijden in de jeugdzorg" in lines
     # The withdrawn deelnemer (a deleted ActiviteitActor) is gone from the rebuilt activity.
@@ -241,18 +243,18 @@ def test_cancelled_deleted_and_recreated_meetings(store, feed):
     result = fetch(store, feed, LATER)
     cancelled = item(store, "activiteit", A2)
     assert cancelled.data["status"] == "Geannuleerd"
-    assert describe_changes(store.changes_for(cancelled.id)) == ["geannuleerd"]
+    assert [update_phrase(u) for u in updates("activiteit", store.changes_for(cancelled.id))] == ["geannuleerd"]
     # The tombstone (verwijderd="True") marks the item deleted; the deletion is in the log.
     row = store.item_row(f"tk:activiteit/{A6}")
     assert row["deleted_at"] == "2026-11-23T12:00:00+01:00" and result.deleted == 1
-    assert describe_changes(store.changes_for(f"tk:activiteit/{A6}")) == ["van de Kameragenda verwijderd"]
+    assert [update_phrase(u) for u in updates("activiteit", store.changes_for(f"tk:activiteit/{A6}"))] == ["door de Kamer verwijderd"]
     tomb = list(store.db.query("SELECT deleted, fields FROM tk_entities WHERE id = ?", [A6]))[0]
     assert tomb["deleted"] == 1 and tomb["fields"] == "{}"
     # The re-created debate points back to the old one; moments see one meeting.
     recreated = item(store, "activiteit", A7)
     assert recreated.data["vervangen_vanuit"] == A8 and recreated.data["datum"] == "2027-01-14"
     assert item(store, "activiteit", A8).data["status"] == "Verplaatst"
-    chains, _ = _chains(store)
+    chains = meeting_chains(store.view(LATER), [item(store, "activiteit", A8)])
     chain = next(c for c in chains if c.root == A8)
     assert {m.data["id"] for m in chain.members} == {A7, A8} and chain.current.data["id"] == A7
 
@@ -266,7 +268,7 @@ def test_a_reappearing_entity_revives_its_item(store, feed):
     feed.add_feed("Activiteit", chunk.replace("skiptoken=", "skiptoken=3").replace("2026-10-26T10:00:00Z", "2026-11-24T10:00:00Z"))
     fetch(store, feed, LATER + timedelta(days=1))
     assert store.item_row(f"tk:activiteit/{A6}")["deleted_at"] is None
-    assert describe_changes(store.changes_for(f"tk:activiteit/{A6}"))[-1] == "weer op de Kameragenda"
+    assert [update_phrase(u) for u in updates("activiteit", store.changes_for(f"tk:activiteit/{A6}"))][-1] == "weer gepubliceerd door de Kamer"
 
 
 def test_new_vote_and_appreciatie_rebuild_their_zaak(store, feed):
@@ -277,7 +279,7 @@ def test_new_vote_and_appreciatie_rebuild_their_zaak(store, feed):
     assert ("D66", "Voor", 9) in {(s["fractie"], s["soort"], s["zetels"]) for s in z3.data["besluiten"][0]["stemmingen"]}
     z4 = item(store, "zaak", Z4)
     assert z4.data["kabinetsappreciatie"] == "Ontraden"
-    assert describe_changes(store.changes_for(z4.id)) == ["kabinetsappreciatie: Ontraden"]
+    assert [update_phrase(u) for u in updates("zaak", store.changes_for(z4.id))] == ["kabinetsappreciatie gewijzigd van ‘Appreciatie volgt schriftelijk’ in ‘Ontraden’"]
 
 
 def test_unknown_values_pass_through_and_are_reported_once(store, feed, caplog):
@@ -461,11 +463,9 @@ def test_a_failing_look_up_is_retried_a_day_later_not_every_run(store, feed):
 
 
 def test_commissie_leden_and_personen(store, feed):
-    fresh = Store(":memory:")
-    with pytest.raises(sqlite3.OperationalError):
-        tk.commissie_leden(fresh, C_VWS, date(2026, 11, 23))
-    with pytest.raises(sqlite3.OperationalError):
-        tk.personen(fresh)
+    fresh = Store(":memory:")  # every table exists from the start: nothing fetched is simply empty
+    assert tk.commissie_leden(fresh, C_VWS, date(2026, 11, 23)) == []
+    assert tk.personen(fresh) == {}
     fetch(store, feed)
     leden = tk.commissie_leden(store, C_VWS, date(2026, 11, 23))
     assert leden == [
@@ -478,9 +478,9 @@ def test_commissie_leden_and_personen(store, feed):
     people = tk.personen(store)
     assert set(people) == {P1, P2, P3, P4}  # the deleted placeholder is not a person
     assert people[P2]["fractie"] == "VVD" and people[P4]["naam"] == "R. El Idrissi"
-    from monitor.people import _commissie_leden
+    from monitor.kamer import commissie_leden
 
-    assert [m["naam"] for m in _commissie_leden(store, C_VWS, date(2026, 11, 23))] == ["A.B. Jansen", "K. de Vries"]
+    assert [m["naam"] for m in commissie_leden(store.view(LATER), C_VWS, date(2026, 11, 23))] == ["A.B. Jansen", "K. de Vries"]
 
 
 # ---------------------------------------------------------------------------- progress
@@ -523,24 +523,31 @@ def test_monitor_run_turns_the_kamer_agenda_into_moments(tmp_path, feed):
         return json.loads(out.read_text(encoding="utf-8"))
 
     first = report("2026-11-23T08:00")
+    assert first["version"] == 2
     assert {s["id"]: s["ok"] for s in first["sources"]} == {"tk": True}
-    brief = next(m for m in first["moments"] if m["kind"] == "brief" and m["activity"]["nummer"] == "2026A05001")
+    brief = next(m for m in first["moments"] if m["kind"] == "brief" and m["meeting"] == f"tk:activiteit/{A1}")
     assert brief["dossiers"] == ["jeugd"] and brief["deadline"] == "2026-12-03" and brief["status"] == "gepland"
-    assert brief["activity"]["commissie"] == "VWS"
-    assert brief["activity"]["url"].endswith("details?id=2026A05001")
+    assert brief["label"] == "Woordvoerders briefen" and brief["when"] == "uiterlijk do 3 dec"
+    [action] = [a for a in first["actions"] if a["meeting"]["item_id"] == f"tk:activiteit/{A1}"]
+    assert action["meeting"]["commissie"]["afkorting"] == "VWS" and action["meeting"]["where"] == "commissie VWS"
+    assert action["meeting"]["url"].endswith("details?id=2026A05001")
     # The woordvoerders come from the indieners, deelnemers and the commissie's members.
     assert "A.B. Jansen" in {w["naam"] for w in brief["woordvoerders"]}
     # The agenda section: meetings in the window (two weeks) that match a dossier.
-    agenda = {i["title"] for i in first["items"] if i["kind"] == "activiteit"}
+    agenda = {m["onderwerp"] for m in first["agenda"]}
     assert {"Wmo en beschermd wonen", "Wmo", "Procedurevergadering VWS"} <= agenda
     assert "Jeugdbeleid" not in agenda  # 10 December: after the window, but its briefing deadline is in it
 
     feed.publish("run2")
     second = report("2026-11-23T12:00", "--from", "2026-11-23", "--to", "2026-12-20")
-    moved = next(m for m in second["moments"] if m["kind"] == "brief" and m["activity"]["nummer"] == "2026A05001")
+    moved = next(m for m in second["moments"] if m["kind"] == "brief" and m["meeting"] == f"tk:activiteit/{A1}")
     assert moved["id"] == brief["id"] and moved["deadline"] == "2026-12-10" and moved["status"] == "verplaatst"
-    assert {(c["field"], c["old"], c["new"]) for c in moved["changes"]} >= {("datum", "2026-12-10", "2026-12-17")}
-    cancelled = next(m for m in second["moments"] if m["activity"]["nummer"] == "2026A05002")
+    [action] = [a for a in second["actions"] if a["meeting"]["item_id"] == f"tk:activiteit/{A1}"]
+    assert [u["text"] for u in action["meeting"]["updates"]] == [
+        "verplaatst van do 10 dec 10:00 naar do 17 dec 13:00",
+        "nieuw agendapunt: Brief over wachttijden in de jeugdzorg",
+    ]
+    cancelled = next(m for m in second["moments"] if m["meeting"] == f"tk:activiteit/{A2}")
     assert (cancelled["kind"], cancelled["status"], cancelled["dossiers"]) == ("agendering", "geannuleerd", ["wmo"])
 
 
@@ -569,8 +576,8 @@ def test_html_report_shows_moments_in_dutch_like_the_text_report(tmp_path, feed)
     assert main(["run", "--config", str(config_dir), "--now", "2026-11-25T08:00", "--format", "html", "--output", str(out), "-q"]) == 0
     html = out.read_text(encoding="utf-8")
     actions = html.split("<h2>Actie nodig</h2>", 1)[1].split("<h2>Agenda</h2>", 1)[0]
-    assert "Woordvoerders briefen vóór do 7 jan (verplaatst)" in actions
+    assert "Woordvoerders briefen — uiterlijk do 7 jan" in actions
     assert "verplaatst van do 3 dec 14:00 naar do 14 jan 14:00" in actions
-    assert "T14:00:00+01:00" not in actions  # no raw timestamps
+    assert "T14:00:00+01:00" not in html  # no raw timestamps anywhere
     cancelled = actions.split("<h3>Vervallen of voorbij</h3>", 1)[1]
-    assert "Procedurevergadering VWS" in cancelled and "geannuleerd (geannuleerd)" not in cancelled
+    assert "Procedurevergadering VWS" in cancelled and "agendering vragen: geannuleerd" in cancelled

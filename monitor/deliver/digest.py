@@ -1,9 +1,10 @@
-"""The daily digest: per recipient, only their dossiers, shaped like a hand-written lobby memo.
+"""The daily digest: per recipient, their part of the briefing that is new for them, by email.
 
-Sections, in order: *Actie nodig* (moments by deadline, with woordvoerders), *Gewijzigd* (moved or
-cancelled meetings, new agenda items, motie outcomes: from the change log), per dossier *Nieuw in
-de Kamer* and *In de media*, *Agenda komende weken*, *Bronnen* (stale or failing sources). Every
-line carries its reason (dossier, rule, terms).
+The digest is the Lobbymemo of `monitor.briefing`, narrowed to a recipient's dossiers and to
+what they have not seen: *Actie nodig* (every action with a deadline in the coming weeks, the
+ones they have not seen marked nieuw), *Gewijzigd*, per dossier *Nieuw in de Kamer* and *In de
+media*, *Agenda komende weken*, and *Bronnen* when a source fails. It is laid out by
+`monitor.render.layout` and printed as text and HTML, like the report.
 
 What is "new" for a recipient is decided by coverage, not by dates: an item appears in one digest
 only (`digest_covered`), changes are read from the change log past a per-recipient cursor, and
@@ -11,205 +12,39 @@ an item that arrived after the recipient's first digest is new however old its o
 the very first digest (or a brand-new recipient) limits itself to the last `FIRST_LOOKBACK_DAYS`
 by the item's own date, so a fresh install does not mail sixty days of history.
 
-Library API (the CLI wires these): `build_digest`, `render_digest`, `preview`,
-`prepare_digests`, `send_pending`, `run_digest`, `recipients_for`.
+Library API (the pipeline wires these): `build_digests`, `render_digest`, `prepare_digests`,
+`send_pending`, `run_digest`, `recipients_for`, `audit`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import smtplib
 import uuid
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import css_inline
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
-
-from ..models import KIND_ACTIVITY, KIND_ARTICLE, KIND_DOCUMENT, KIND_ZAAK, Item, Moment
-from ..moments import meeting_chains
-from ..store import row_to_item
-from ..timeutil import AMS, format_nl, iso, to_local
+from .. import wording
+from ..briefing import Briefing, Scope, build_briefing
+from ..render import layout
+from ..render.html import to_html
+from ..render.text import to_text
+from ..timeutil import AMS, iso, to_local
 from . import outbox
 from .mail import MailError, build_message, connect as smtp_connect, describe_error, sender_address
 
 if TYPE_CHECKING:
-    from ..config import Config, DossierConfig, EmailConfig, RulesConfig, SmtpConfig
-    from ..models import Match
-    from ..store import Store
+    from ..config import Config, EmailConfig, RulesConfig, SmtpConfig
+    from ..models import Item, Match
+    from ..store import Store, View
 
 log = logging.getLogger(__name__)
 
 FIRST_LOOKBACK_DAYS = 7
+COVERAGE_LOOKBACK_DAYS = 30  # items first seen this long before the last digest may still be uncovered (a rules change)
 MAX_ATTEMPTS = 10
-TEMPLATES = Path(__file__).parent / "templates"
-
-MOMENT_LABELS = {
-    "brief": "Briefing naar de woordvoerders",
-    "inbreng": "Inbreng aanleveren",
-    "agendering": "Agendering vragen",
-    "positionpaper": "Position paper / uitnodiging",
-    "motie": "Motietekst voorstellen",
-    "stemming": "Fracties benaderen voor de stemming",
-    "reactie": "Reageren",
-}
-KAMER_GROUPS = (
-    "Brieven",
-    "Moties",
-    "Amendementen",
-    "Wetsvoorstellen",
-    "Kamervragen",
-    "Nieuw op de agenda",
-    "Overige Kamerstukken",
-)
-# Activity fields whose change is news; the rest of the change log (texts, ids) is not.
-_MOVE_FIELDS = ("event_at", "aanvangstijd", "datum")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e]")
-
-
-# ---------------------------------------------------------------------------- the digest model
-
-
-@dataclass
-class Reason:
-    """Why a line is in the digest: which dossier's rule matched, on which terms."""
-
-    dossier: str
-    dossier_title: str
-    rule: str | None = None
-    terms: list[str] = field(default_factory=list)
-    note: str | None = None  # for lines not caused by a rule (e.g. "moment: brief")
-
-    def text(self) -> str:
-        """'Jeugdzorg · regel kern · termen: jeugdzorg, jeugdhulp'."""
-        parts = [self.dossier_title]
-        if self.rule:
-            parts.append(f"regel {self.rule}")
-        if self.terms:
-            parts.append("termen: " + ", ".join(self.terms))
-        if self.note:
-            parts.append(self.note)
-        return " · ".join(parts)
-
-
-@dataclass
-class Line:
-    """One line of the digest. All text here is plain (unescaped) source text; templates escape it."""
-
-    key: str  # the coverage key ("item:<id>", "moment:<id>:<deadline>", "change:<row>")
-    section: str
-    title: str
-    url: str | None = None
-    when: str | None = None
-    meta: list[str] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)
-    snippet: str | None = None
-    reasons: list[Reason] = field(default_factory=list)
-    dossier: str | None = None
-    badge: str | None = None
-    new: bool = True
-    ref: str | None = None  # item or moment id, for the audit
-    extra_keys: list[str] = field(default_factory=list)  # covered together with this line
-
-    @property
-    def info(self) -> str:
-        """Date and kind in one line: 'ma 23 nov · Motie · Kamerstuk 31839'."""
-        return " · ".join([x for x in (self.when, *self.meta) if x])
-
-    @property
-    def why(self) -> str:
-        """All reasons as one line."""
-        return "; ".join(r.text() for r in self.reasons)
-
-
-@dataclass
-class DossierSection:
-    """The news of one dossier: Kamer items by group, and press."""
-
-    id: str
-    title: str
-    kamer: dict[str, list[Line]] = field(default_factory=dict)
-    media: list[Line] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.media and not any(self.kamer.values())
-
-
-@dataclass
-class Digest:
-    """The digest of one recipient at one moment, before rendering."""
-
-    recipient: str
-    now: datetime
-    dossiers: list[tuple[str, str]]  # (id, title), in rules.yaml order
-    actions: list[Line] = field(default_factory=list)
-    changes: list[Line] = field(default_factory=list)
-    sections: list[DossierSection] = field(default_factory=list)
-    agenda: list[Line] = field(default_factory=list)
-    sources: list[Line] = field(default_factory=list)
-    horizon_days: int = 21
-    change_cursor: int | None = None  # the change-log row id this digest read up to
-    first_at: str | None = None
-
-    @property
-    def news_count(self) -> int:
-        """New Kamer items and press articles."""
-        return sum(len(lines) for s in self.sections for lines in s.kamer.values()) + sum(len(s.media) for s in self.sections)
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing worth a mail: no new or due action, no change, no news, no source problem."""
-        return not (self.has_news or self.sources)
-
-    @property
-    def has_news(self) -> bool:
-        """A new or due action, a change or news: worth a mail even when one went out today."""
-        today = self.now.date().isoformat()
-        urgent = any(line.new or (line.when_date == today) for line in self.actions if isinstance(line, ActionLine))
-        return bool(urgent or self.changes or self.news_count)
-
-    def lines(self) -> Iterable[Line]:
-        """Every line that counts as covered by this digest (agenda and sources are context)."""
-        yield from self.actions
-        yield from self.changes
-        for section in self.sections:
-            for lines in section.kamer.values():
-                yield from lines
-            yield from section.media
-
-    def subject(self) -> str:
-        """The subject line: date and counts, Dutch."""
-        day = format_nl(self.now, with_time=False)
-        parts = []
-        if self.actions:
-            parts.append(f"{len(self.actions)} {'actie' if len(self.actions) == 1 else 'acties'}")
-        if self.changes:
-            parts.append(f"{len(self.changes)} {'wijziging' if len(self.changes) == 1 else 'wijzigingen'}")
-        if self.news_count:
-            parts.append(f"{self.news_count} nieuw")
-        if self.is_empty:
-            return f"Lobbymonitor {day}: niets nieuws"
-        if not parts and self.sources:
-            parts.append("bronnen met storing")
-        return f"Lobbymonitor {day}: " + ", ".join(parts)
-
-
-@dataclass
-class ActionLine(Line):
-    """A moment: what to do, by when, for which meeting, whom to approach."""
-
-    kind: str = ""
-    deadline: str | None = None  # formatted
-    when_date: str | None = None  # deadline as YYYY-MM-DD
-    woordvoerders: list[str] = field(default_factory=list)
-    late: bool = False
 
 
 # ---------------------------------------------------------------------------- recipients
@@ -231,610 +66,201 @@ def recipients_for(rules: RulesConfig, only: str | None = None) -> dict[str, lis
     return mapping
 
 
-# ---------------------------------------------------------------------------- building
-
-
-def build_digest(
-    store: Store,
-    config: Config,
-    recipient: str,
-    now: datetime,
-    moments: list[Moment],
-    dossiers: list[str] | None = None,
-) -> Digest:
-    """The digest for one recipient: what is new for them since their last digest.
-
-    `dossiers` defaults to the recipient's dossiers from rules.yaml. Reads only; the coverage is
-    recorded by `prepare_digests` when the digest is queued.
-    """
-    outbox.ensure_schema(store.db)
-    now = now.astimezone(AMS)
-    rules = config.rules
-    if dossiers is None:
-        dossiers = recipients_for(rules, recipient)[recipient.strip().lower()]
-    dossier_cfgs = [rules.dossiers[d] for d in dossiers if d in rules.dossiers]
-    ids = [d.id for d in dossier_cfgs]
-    titles = {d.id: d.title for d in dossier_cfgs}
-    state = outbox.recipient_state(store.db, recipient)
-    first_at = state["first_at"] if state else iso(now)
-    digest = Digest(
-        recipient=recipient,
-        now=now,
-        dossiers=[(d.id, d.title) for d in dossier_cfgs],
-        horizon_days=config.sources.digest.horizon_days,
-        first_at=first_at,
-    )
-    if not ids:
-        digest.sources = _source_lines(store, config, now)
-        return digest
-    ctx = _Ctx(store, config, recipient, now, ids, titles)
-    digest.actions = _action_lines(ctx, moments, digest.horizon_days)
-    digest.changes, digest.change_cursor = _change_lines(ctx, state)
-    digest.sections = _news_sections(ctx, dossier_cfgs, first_at)
-    digest.agenda = _agenda_lines(ctx, digest.horizon_days)
-    digest.sources = _source_lines(store, config, now)
-    return digest
+# ---------------------------------------------------------------------------- the digest model
 
 
 @dataclass
-class _Ctx:
-    store: Store
-    config: Config
+class Digest:
+    """One recipient's digest at one moment: their briefing, and what it covers."""
+
     recipient: str
-    now: datetime
-    ids: list[str]
-    titles: dict[str, str]
-    _covered: set[str] | None = None
+    briefing: Briefing
+    new_actions: set[str]  # action keys (meetings) with a moment the recipient has not seen
+    covers: list[str]  # coverage keys: 'moment:<id>:<deadline>', 'item:<id>'
+    first_at: str | None
+    horizon_days: int
 
-    def covered(self, keys: list[str]) -> set[str]:
-        return outbox.covered_keys(self.store.db, self.recipient, keys)
+    @property
+    def now(self) -> datetime:
+        return self.briefing.as_of
 
-    def reasons(self, item_id: str, matches: list[Match] | None = None) -> list[Reason]:
-        """The recipient's dossiers' matches of an item, as reasons, in dossier order."""
-        found = matches if matches is not None else self.store.matches_for(item_id)
-        mine = [m for m in found if m.dossier in self.titles]
-        mine.sort(key=lambda m: (self.ids.index(m.dossier), m.rule))
-        return [Reason(m.dossier, self.titles[m.dossier], m.rule, [clean(t, 60) for t in m.terms]) for m in mine]
+    @property
+    def change_cursor(self) -> int:
+        return self.briefing.change_cursor
 
-    def in_clause(self) -> str:
-        return ", ".join("?" for _ in self.ids)
+    @property
+    def has_news(self) -> bool:
+        """A new or due action, a change or news: worth a mail even when one went out today."""
+        today = self.now.date()
+        urgent = any(a.key in self.new_actions or a.deadline == today for a in self.briefing.actions)
+        return bool(urgent or self.briefing.changed or self.briefing.news_count)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing worth a mail: no new or due action, no change, no news, no source problem."""
+        return not (self.has_news or self.briefing.problems)
+
+    def subject(self) -> str:
+        """'Lobbymonitor do 3 dec: 2 acties, 1 wijziging, 4 nieuw'."""
+        b = self.briefing
+        return wording.digest_subject(self.now, len(b.actions), len(b.changed), b.news_count, len(b.problems))
+
+    def audit_lines(self) -> list[tuple[str, str | None, str, str, str | None]]:
+        """(section, dossier, ref, title, reason) per line, for the audit table."""
+        b = self.briefing
+        out: list[tuple[str, str | None, str, str, str | None]] = []
+        for action in b.actions:
+            for moment in action.moments:
+                out.append((wording.SECTION_ACTIONS, moment.dossiers[0] if moment.dossiers else None, moment.id, wording.action_line(moment) + " · " + wording.meeting_name(moment.meeting), "; ".join(action.entry.triggers) or None))
+        for entry in b.changed:
+            title = wording.meeting_name(entry.meeting) if hasattr(entry, "meeting") else (wording.zaak_title(entry.zaak) if entry.zaak else entry.key)
+            out.append((wording.SECTION_CHANGED, entry.dossiers[0] if entry.dossiers else None, entry.key, title, "; ".join(wording.update_phrase(u) for u in entry.updates)))
+        for news in b.news:
+            for kamer in news.kamer:
+                title = wording.zaak_title(kamer.zaak) if kamer.zaak else (kamer.document.onderwerp if kamer.document else kamer.key)
+                out.append((wording.SECTION_KAMER, news.id, kamer.key, layout.clean(title, 300), _why(kamer.reasons)))
+            for press in news.press:
+                out.append((wording.SECTION_PRESS, news.id, press.key, layout.clean(press.item.title, 300), _why(press.reasons)))
+        for entry in b.agenda:
+            out.append((wording.SECTION_AGENDA_AHEAD, entry.dossiers[0] if entry.dossiers else None, entry.key, wording.meeting_name(entry.meeting), None))
+        for status in b.problems:
+            out.append((wording.SECTION_SOURCES, None, status.id, wording.source_name(status.id, status.label), wording.source_status(status.state, status.health)))
+        return out
 
 
-def _action_lines(ctx: _Ctx, moments: list[Moment], horizon_days: int) -> list[Line]:
-    today = ctx.now.date()
-    horizon = (today + timedelta(days=horizon_days)).isoformat()
-    chosen = [
-        m
-        for m in moments
-        if m.deadline
-        and m.kind != "reactie"
-        and set(m.dossiers) & set(ctx.ids)
-        and (m.status or "").lower() not in ("geannuleerd", "voorbij")
-        and m.deadline <= horizon
-        and (not m.event_at or m.event_at[:10] >= today.isoformat())
-    ]
-    chosen.sort(key=lambda m: (m.deadline or "", m.event_at or "", m.title))
-    keys = [f"moment:{m.id}:{m.deadline}" for m in chosen]
-    seen = ctx.covered(keys)
-    lines: list[Line] = []
-    for moment, key in zip(chosen, keys, strict=True):
-        item = ctx.store.get_item(moment.item_id) if moment.item_id else None
-        reasons = ctx.reasons(moment.item_id) if moment.item_id else []
-        if not reasons:
-            reasons = [
-                Reason(d, ctx.titles[d], note="; ".join(clean(t, 80) for t in moment.triggers) or None)
-                for d in moment.dossiers
-                if d in ctx.titles
-            ]
-        activity = moment.activity or (item.data if item else {}) or {}
-        meta = [f"{_soort(activity)} {format_nl(moment.event_at)}".strip()] if moment.event_at else []
-        commissie = _commissie(activity)
-        if commissie:
-            meta.append(commissie)
-        late = moment.deadline < today.isoformat() or (moment.status or "").lower() == "te laat"
-        badge = "te laat" if late else ("vandaag" if moment.deadline == today.isoformat() else None)
-        if (moment.status or "").lower() == "verplaatst":
-            badge = "verplaatst" if not badge else f"{badge}, verplaatst"
-        lines.append(
-            ActionLine(
-                key=key,
-                section="Actie nodig",
-                title=clean(moment.title, 300),
-                url=safe_url(item.url if item else activity.get("url")),
-                meta=meta,
-                reasons=reasons,
-                dossier=next((d for d in ctx.ids if d in moment.dossiers), None),
-                badge=badge,
-                new=key not in seen,
-                ref=moment.id,
-                kind=moment.kind,
-                deadline=format_nl(moment.deadline, with_time=False),
-                when_date=moment.deadline,
-                woordvoerders=[_woordvoerder(w) for w in moment.woordvoerders],
-                late=late,
-                details=[MOMENT_LABELS.get(moment.kind, moment.kind)],
-            )
+def _why(reasons: list[Any]) -> str | None:
+    return "; ".join(wording.reason(r.title, r.rule, r.terms) for r in reasons) or None
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def build_digests(
+    view: View,
+    config: Config,
+    only: str | None = None,
+    *,
+    match_text: Callable[[Item], list[Match]] | None = None,
+) -> list[Digest]:
+    """Every recipient's digest as of `view.as_of` (or only `only`'s). Reads only.
+
+    Recipients who are at the same point (the usual case: they all got yesterday's digest) share
+    one briefing, narrowed to each one's dossiers.
+    """
+    now = view.as_of
+    today = now.date()
+    horizon = config.sources.digest.horizon_days
+    mapping = recipients_for(config.rules, only)
+    states = {r: _state(view, r) for r in mapping}
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for recipient, state in states.items():
+        groups.setdefault((state["seen_after"], state["cursor"], state["changes_since"]), []).append(recipient)
+    out: list[Digest] = []
+    for (seen_after, cursor, changes_since), recipients in groups.items():
+        dossiers = sorted({d for r in recipients for d in mapping[r]}, key=list(config.rules.dossiers).index)
+        scope = Scope(
+            agenda_from=today,
+            agenda_to=today + timedelta(days=horizon),
+            news_from=today - timedelta(days=FIRST_LOOKBACK_DAYS),
+            news_to=today,
+            seen_after=seen_after,
+            changes_since=changes_since,
+            changes_after_id=cursor,
+            dossiers=dossiers,
         )
-    return lines
+        shared = build_briefing(view, config, scope, match_text=match_text)
+        for recipient in recipients:
+            out.append(_digest(view, recipient, shared.narrow(mapping[recipient]), states[recipient]["first_at"], horizon))
+    order = list(mapping)
+    return sorted(out, key=lambda d: order.index(d.recipient))
 
 
-def _change_lines(ctx: _Ctx, state: dict[str, Any] | None) -> tuple[list[Line], int | None]:
-    db = ctx.store.db
-    top = next(iter(db.query("SELECT MAX(id) AS top FROM changes")))["top"]
-    if top is None:
-        return [], state["change_cursor"] if state else None
-    if state and state.get("change_cursor") is not None:
-        where, args = "c.id > ?", [state["change_cursor"]]
-    else:
-        where, args = "c.seen_at >= ?", [iso(ctx.now - timedelta(days=FIRST_LOOKBACK_DAYS))]
-    sql = f"""
-        SELECT c.id, c.item_id, c.seen_at, c.diff FROM changes c
-        WHERE {where} AND c.id <= ?
-          AND c.item_id IN (SELECT item_id FROM matches WHERE dossier IN ({ctx.in_clause()}))
-        ORDER BY c.id
-    """
-    rows = list(db.query(sql, [*args, top, *ctx.ids]))
-    by_item: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_item.setdefault(row["item_id"], []).append(row)
-    keys = [f"change:{r['id']}" for r in rows]
-    seen = ctx.covered(keys)
-    lines: list[Line] = []
-    chains: dict[str, Any] | None = None  # built only when a meeting was set to Verplaatst
-    for item_id, item_rows in by_item.items():
-        fresh = [r for r in item_rows if f"change:{r['id']}" not in seen]
-        if not fresh:
-            continue
-        row = ctx.store.item_row(item_id)
-        if row is None:
-            continue
-        item = row_to_item(row)
-        # Fold several changes into one: the first old value and the last new value per field.
-        folded: dict[str, list[Any]] = {}
-        for r in fresh:
-            for name, (old, new) in json.loads(r["diff"]).items():
-                if name in folded:
-                    folded[name][1] = new
-                else:
-                    folded[name] = [old, new]
-        successor = None
-        if item.kind == KIND_ACTIVITY and str((folded.get("status") or [None, ""])[1] or "").lower() == "verplaatst":
-            chains = chains if chains is not None else meeting_chains(ctx.store)
-            chain = chains.get(item_id)
-            if chain and chain.current and chain.current.id != item_id:
-                successor = chain.current  # the Kamer re-created the meeting under a new id
-        what, badge = _describe_changes(item, folded, deleted=row["deleted_at"] is not None, successor=successor)
-        if not what:
-            continue
-        reasons = ctx.reasons(item_id)
-        if not reasons:
-            continue
-        meta = []
-        if item.kind == KIND_ACTIVITY:
-            meta.append(f"{_soort(item.data)} {format_nl(item.event_at)}".strip())
-            if _commissie(item.data):
-                meta.append(_commissie(item.data))
-        lines.append(
-            Line(
-                key=f"change:{fresh[0]['id']}",
-                extra_keys=[f"change:{r['id']}" for r in fresh[1:]],
-                section="Gewijzigd",
-                title=clean(item.title, 300),
-                url=safe_url((successor or item).url),
-                meta=meta,
-                details=what,
-                reasons=reasons,
-                dossier=reasons[0].dossier,
-                badge=badge,
-                ref=item_id,
-            )
-        )
-    lines.sort(key=lambda line: (line.badge != "geannuleerd", line.badge != "verplaatst", line.title))
-    return lines, top
+def _state(view: View, recipient: str) -> dict[str, Any]:
+    """Where a recipient stands (as of the view): their first digest, the change cursor, what to call new."""
+    state = outbox.recipient_state(view.db, recipient, view.at)
+    now = view.as_of
+    if state is None:
+        first_at = view.at
+        return {"first_at": first_at, "seen_after": first_at, "cursor": None, "changes_since": iso(now - timedelta(days=FIRST_LOOKBACK_DAYS))}
+    last = state.get("last_digest_at") or state["first_at"]
+    floor = iso(to_local(last) - timedelta(days=COVERAGE_LOOKBACK_DAYS)) if last else state["first_at"]
+    seen_after = max(state["first_at"], floor or "")
+    cursor = state.get("change_cursor")
+    return {
+        "first_at": state["first_at"],
+        "seen_after": seen_after,
+        "cursor": cursor,
+        "changes_since": None if cursor is not None else iso(now - timedelta(days=FIRST_LOOKBACK_DAYS)),
+    }
 
 
-def _describe_changes(item: Item, folded: dict[str, list[Any]], deleted: bool, successor: Item | None = None) -> tuple[list[str], str | None]:
-    """Human lines for the fields that are news; (lines, badge).
-
-    `successor` is the activity that replaces a meeting set to Verplaatst, when the Kamer
-    re-created it under a new id: its date is the new date.
-    """
-    what: list[str] = []
-    badge = None
-    if "verwijderd" in folded and folded["verwijderd"][1] == "ja":
-        return ["Van de Kamer-agenda verwijderd"], "verwijderd"
-    if item.kind == KIND_ACTIVITY:
-        status = folded.get("status")
-        if status and status[0] != status[1]:
-            new = str(status[1] or "")
-            if new.lower() == "geannuleerd":
-                what.append("Geannuleerd")
-                badge = "geannuleerd"
-            elif new.lower() == "vervallen":
-                what.append("Vervallen")
-                badge = "geannuleerd"
-            elif new.lower() == "verplaatst":
-                badge = "verplaatst"
-                if successor is not None and successor.event_at and item.event_at:
-                    what.append(f"Verplaatst van {_when(item.event_at)} naar {_when(successor.event_at)}")
-                elif not any(f in folded for f in _MOVE_FIELDS):
-                    what.append("Verplaatst, nieuwe datum nog niet bekend")
-            else:
-                what.append(f"Status: {clean(status[0] or '—', 40)} → {clean(new, 40)}")
-        moved = next((folded[f] for f in _MOVE_FIELDS if f in folded and folded[f][0] != folded[f][1]), None)
-        if moved and moved[0] and moved[1]:
-            what.append(f"Verplaatst van {_when(moved[0])} naar {_when(moved[1])}")
-            badge = badge or "verplaatst"
-        if "agenda" in folded:
-            old = set(_json_list(folded["agenda"][0]))
-            new_list = _json_list(folded["agenda"][1])
-            added = [a for a in new_list if a not in old]
-            removed = [a for a in _json_list(folded["agenda"][0]) if a not in set(new_list)]
-            what.extend(f"Nieuw agendapunt: {clean(a, 200)}" for a in added)
-            what.extend(f"Van de agenda: {clean(a, 200)}" for a in removed)
-            if added and not badge:
-                badge = "nieuw agendapunt"
-        if "locatie" in folded and folded["locatie"][1]:
-            what.append(f"Locatie: {clean(folded['locatie'][1], 80)}")
-    elif item.kind == KIND_ZAAK:
-        if "uitslag" in folded and folded["uitslag"][1]:
-            what.append(f"Uitslag: {clean(folded['uitslag'][1], 40)}")
-            badge = str(folded["uitslag"][1])
-        if "kabinetsappreciatie" in folded and folded["kabinetsappreciatie"][1]:
-            what.append(f"Kabinetsappreciatie: {clean(folded['kabinetsappreciatie'][1], 80)}")
-    return what, badge
+def _digest(view: View, recipient: str, briefing: Briefing, first_at: str | None, horizon: int) -> Digest:
+    """Leave out what earlier digests covered; mark the actions the recipient has not seen."""
+    action_keys = {a.key: [_moment_key(m) for m in a.moments] for a in briefing.actions}
+    item_keys = [f"item:{i}" for n in briefing.news for e in (*n.kamer, *n.press) for i in getattr(e, "item_ids", [e.key])]
+    covered = outbox.covered_keys(view.db, recipient, [k for keys in action_keys.values() for k in keys] + item_keys, view.at)
+    news = []
+    changed = list(briefing.changed)
+    for section in briefing.news:
+        kamer = [e for e in section.kamer if any(f"item:{i}" not in covered for i in e.item_ids)]
+        # A zaak an earlier digest showed, that changed since (a vote, an appreciatie): a change now.
+        changed += [replace(e, new=False) for e in section.kamer if e not in kamer and e.updates]
+        press = [e for e in section.press if f"item:{e.key}" not in covered]
+        news.append(replace(section, kamer=kamer, press=press))
+    briefing = replace(briefing, news=news, closed=[], changed=changed)
+    new_actions = {key for key, keys in action_keys.items() if any(k not in covered for k in keys)}
+    covers = [k for keys in action_keys.values() for k in keys]
+    covers += [f"item:{i}" for n in briefing.news for e in n.kamer for i in e.item_ids] + [f"item:{e.key}" for n in briefing.news for e in n.press]
+    return Digest(recipient, briefing, new_actions, covers, first_at, horizon)
 
 
-def _news_sections(ctx: _Ctx, dossiers: list[DossierConfig], first_at: str) -> list[DossierSection]:
-    db = ctx.store.db
-    today = ctx.now.date().isoformat()
-    recent = iso(ctx.now - timedelta(days=FIRST_LOOKBACK_DAYS))
-    # New = not covered for this recipient, and either arrived after their first digest (a
-    # cursor: back-dated items count) or recent by its own date (the first digest's backlog).
-    sql = f"""
-        SELECT DISTINCT i.* FROM items i JOIN matches m ON m.item_id = i.id
-        WHERE m.dossier IN ({ctx.in_clause()}) AND i.deleted_at IS NULL
-          AND (i.first_seen > ? OR COALESCE(i.published_at, i.first_seen) >= ?)
-          AND (i.kind != ? OR substr(COALESCE(i.event_at, ''), 1, 10) >= ?)
-          AND NOT EXISTS (SELECT 1 FROM digest_covered c WHERE c.recipient = ? AND c.key = 'item:' || i.id)
-        ORDER BY COALESCE(i.published_at, i.first_seen) DESC, i.id
-    """
-    rows = list(db.query(sql, [*ctx.ids, first_at, recent, KIND_ACTIVITY, today, ctx.recipient]))
-    sections = {d.id: DossierSection(d.id, d.title, {g: [] for g in KAMER_GROUPS}) for d in dossiers}
-    matches = _matches_by_item(ctx, [r["id"] for r in rows])
-    items = [row_to_item(r) for r in rows]
-    zaak_lines: dict[str, Line] = {}
-    documents: list[tuple[Item, Line, str]] = []
-    for item in items:
-        reasons = ctx.reasons(item.id, matches.get(item.id, []))
-        if not reasons:
-            continue
-        home = reasons[0].dossier
-        line = _item_line(ctx, item, reasons, matches.get(item.id, []))
-        section = sections[home]
-        if item.kind == KIND_ARTICLE:
-            section.media.append(line)
-            continue
-        group = _kamer_group(item)
-        if item.kind == KIND_DOCUMENT:
-            documents.append((item, line, group))
-            continue
-        if item.kind == KIND_ZAAK:
-            zaak_lines[str(item.data.get("id") or item.external_id.rpartition("/")[2])] = line
-        section.kamer[group].append(line)
-    for item, line, group in documents:
-        # A motie's document duplicates the motie zaak: cover it with the zaak's line.
-        parent = next((zaak_lines[z] for z in item.data.get("zaak_ids") or [] if z in zaak_lines), None)
-        if parent is not None:
-            parent.extra_keys.append(line.key)
-            continue
-        sections[line.dossier or ""].kamer[group].append(line)
-    out = []
-    for section in sections.values():
-        section.kamer = {g: lines for g, lines in section.kamer.items() if lines}
-        out.append(section)
-    return out
-
-
-def _matches_by_item(ctx: _Ctx, item_ids: list[str]) -> dict[str, list[Match]]:
-    from ..store import _row_to_match  # the store's own row decoding, to stay in step with it
-
-    found: dict[str, list[Match]] = {}
-    for start in range(0, len(item_ids), 500):
-        chunk = item_ids[start : start + 500]
-        sql = f"SELECT * FROM matches WHERE item_id IN ({', '.join('?' for _ in chunk)}) ORDER BY item_id, dossier, rule"
-        for row in ctx.store.db.query(sql, chunk):
-            found.setdefault(row["item_id"], []).append(_row_to_match(row))
-    return found
-
-
-def _item_line(ctx: _Ctx, item: Item, reasons: list[Reason], matches: list[Match]) -> Line:
-    data = item.data or {}
-    meta: list[str] = []
-    details: list[str] = []
-    when = None
-    if item.kind == KIND_ARTICLE:
-        source = ctx.config.sources.get(item.source)
-        meta.append(clean(source.label if source and source.label else item.source, 60))
-        when = format_nl(item.published_at, with_time=False) if item.published_at else None
-    elif item.kind == KIND_ACTIVITY:
-        meta.append(_soort(data))
-        when = format_nl(item.event_at)
-        if _commissie(data):
-            meta.append(_commissie(data))
-    else:
-        if data.get("soort"):
-            meta.append(clean(data["soort"], 60))
-        number = _kamerstuk_number(data)
-        if number:
-            meta.append(number)
-        when = format_nl(item.published_at, with_time=False) if item.published_at else None
-        if item.kind == KIND_ZAAK:
-            details.extend(_zaak_details(data))
-    snippet = next((m.snippet for m in matches if m.dossier == reasons[0].dossier and m.snippet), None)
-    return Line(
-        key=f"item:{item.id}",
-        section="In de media" if item.kind == KIND_ARTICLE else "Nieuw in de Kamer",
-        title=clean(item.title, 300) or "(zonder titel)",
-        url=safe_url(item.url),
-        when=when,
-        meta=[m for m in meta if m],
-        details=details,
-        snippet=clean(snippet, 400) if snippet else None,
-        reasons=reasons,
-        dossier=reasons[0].dossier,
-        ref=item.id,
-    )
-
-
-def _zaak_details(data: dict[str, Any]) -> list[str]:
-    details = []
-    indieners = data.get("indieners") or []
-    first = [i for i in indieners if (i.get("rol") or "Indiener") == "Indiener"]
-    others = [i for i in indieners if i not in first]
-    if first:
-        details.append("Indiener: " + ", ".join(_person(i) for i in first))
-    if others:
-        details.append("Medeindieners: " + ", ".join(_person(i) for i in others))
-    if data.get("kabinetsappreciatie"):
-        details.append(f"Kabinetsappreciatie: {clean(data['kabinetsappreciatie'], 80)}")
-    if data.get("uitslag"):
-        text = f"Uitslag: {clean(data['uitslag'], 40)}"
-        votes = _votes(data.get("besluiten") or [])
-        if votes:
-            text += f" ({votes})"
-        details.append(text)
-    return details
-
-
-def _votes(besluiten: list[dict[str, Any]]) -> str:
-    for besluit in reversed(besluiten):
-        stemmingen = besluit.get("stemmingen") or []
-        if not stemmingen:
-            continue
-        voor = [s for s in stemmingen if str(s.get("soort", "")).lower() == "voor"]
-        tegen = [s for s in stemmingen if str(s.get("soort", "")).lower() == "tegen"]
-        zetels_voor = sum(int(s.get("zetels") or 0) for s in voor)
-        zetels_tegen = sum(int(s.get("zetels") or 0) for s in tegen)
-        text = f"voor {zetels_voor}, tegen {zetels_tegen}"
-        if voor:
-            text += "; voor: " + ", ".join(clean(s.get("fractie"), 30) for s in voor)
-        return text
-    return ""
-
-
-def _agenda_lines(ctx: _Ctx, horizon_days: int) -> list[Line]:
-    today = ctx.now.date()
-    end = (today + timedelta(days=horizon_days)).isoformat()
-    sql = f"""
-        SELECT DISTINCT i.* FROM items i JOIN matches m ON m.item_id = i.id
-        WHERE m.dossier IN ({ctx.in_clause()}) AND i.deleted_at IS NULL AND i.kind = ?
-          AND substr(i.event_at, 1, 10) >= ? AND substr(i.event_at, 1, 10) <= ?
-        ORDER BY i.event_at, i.id
-    """
-    lines = []
-    for row in ctx.store.db.query(sql, [*ctx.ids, KIND_ACTIVITY, today.isoformat(), end]):
-        item = row_to_item(row)
-        reasons = ctx.reasons(item.id)
-        status = str(item.data.get("status") or "")
-        meta = [_soort(item.data)]
-        if _commissie(item.data):
-            meta.append(_commissie(item.data))
-        if item.data.get("locatie"):
-            meta.append(clean(item.data["locatie"], 60))
-        lines.append(
-            Line(
-                key=f"agenda:{item.id}",
-                section="Agenda komende weken",
-                title=clean(item.title, 300),
-                url=safe_url(item.url),
-                when=format_nl(item.event_at),
-                meta=[m for m in meta if m],
-                reasons=reasons,
-                dossier=reasons[0].dossier if reasons else None,
-                badge=status.lower() if status.lower() in ("geannuleerd", "verplaatst", "vervallen") else None,
-                ref=item.id,
-                new=False,
-            )
-        )
-    return lines
-
-
-def _source_lines(store: Store, config: Config, now: datetime) -> list[Line]:
-    """Sources that failed last time, never succeeded, or have not succeeded for a while."""
-    lines = []
-    for source in config.sources.sources:
-        if not source.enabled:
-            continue
-        health = store.health(source.id, source.kind, source.label)
-        # The id is what sources.yaml and `monitor sources` use; a label alone is ambiguous
-        # when several feeds share one (e.g. vakpers).
-        name = clean(f"{source.id} ({source.label})" if source.label and source.label != source.id else source.id, 80)
-        problem = None
-        if health.consecutive_failures:
-            since = f" sinds {format_nl(health.last_success)}" if health.last_success else ""
-            problem = f"faalt ({health.consecutive_failures}× op rij){since}: {clean(health.last_error or 'onbekende fout', 200)}"
-        elif not health.last_success:
-            problem = "nog nooit opgehaald" if not health.last_attempt else "nog nooit gelukt"
-        elif health.is_stale(source.every, now):
-            problem = f"verouderd: laatst gelukt {format_nl(health.last_success)}"
-        if problem:
-            lines.append(Line(key=f"source:{source.id}", section="Bronnen", title=name, details=[problem], new=False, ref=source.id))
-    return lines
-
-
-# ---------------------------------------------------------------------------- small helpers
-
-
-def clean(value: Any, limit: int = 500) -> str:
-    """Source text made safe to show: no control or bidi characters, whitespace collapsed, capped.
-
-    HTML escaping is the template's job (autoescape); this keeps the plain-text part and the
-    subject free of characters that could rearrange what the reader sees.
-    """
-    if value is None:
-        return ""
-    text = _CONTROL.sub(" ", str(value))
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def safe_url(url: Any) -> str | None:
-    """Only http(s) links from sources become links (no javascript:, data:, mailto: tricks)."""
-    if not url or not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not re.match(r"^https?://[^\s<>\"']+$", url, re.IGNORECASE):
-        return None
-    return url
-
-
-def _when(value: Any) -> str:
-    try:
-        return format_nl(str(value))
-    except ValueError:
-        return clean(value, 40)
-
-
-def _json_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    try:
-        parsed = json.loads(value)
-    except (TypeError, ValueError):
-        return [str(value)]
-    return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
-
-
-def _soort(data: dict[str, Any]) -> str:
-    return clean(data.get("soort"), 60)
-
-
-def _commissie(data: dict[str, Any]) -> str:
-    commissie = data.get("commissie")
-    if isinstance(commissie, dict):
-        return clean(commissie.get("afkorting") or commissie.get("naam"), 60)
-    return clean(commissie, 60)
-
-
-def _person(person: dict[str, Any]) -> str:
-    name = clean(person.get("naam"), 60)
-    fractie = clean(person.get("fractie"), 30)
-    return f"{name} ({fractie})" if fractie else name
-
-
-def _woordvoerder(w: Any) -> str:
-    text = f"{clean(w.naam, 60)} ({clean(w.fractie, 30)})" if w.fractie else clean(w.naam, 60)
-    return f"{text} — {clean(w.reden, 120)}" if w.reden else text
-
-
-def _kamerstuk_number(data: dict[str, Any]) -> str:
-    dossier = data.get("kamerstukdossier")
-    if isinstance(dossier, dict) and dossier.get("nummer"):
-        number = str(dossier["nummer"]) + (f"-{dossier['toevoeging']}" if dossier.get("toevoeging") else "")
-        if data.get("documentnummer"):
-            return f"{clean(number, 20)} · {clean(data['documentnummer'], 30)}"
-        return f"Kamerstuk {clean(number, 20)}"
-    if data.get("documentnummer"):
-        return clean(data["documentnummer"], 30)
-    if data.get("nummer"):
-        return clean(data["nummer"], 30)
-    return ""
-
-
-def _kamer_group(item: Item) -> str:
-    if item.kind == KIND_ACTIVITY:
-        return "Nieuw op de agenda"
-    soort = str(item.data.get("soort") or "").lower()
-    if "motie" in soort:
-        return "Moties"
-    if "amendement" in soort:
-        return "Amendementen"
-    if "wet" in soort:
-        return "Wetsvoorstellen"
-    if "brief" in soort:
-        return "Brieven"
-    if "vragen" in soort or "antwoord" in soort:
-        return "Kamervragen"
-    return "Overige Kamerstukken"
+def _moment_key(moment: Any) -> str:
+    return f"moment:{moment.id}:{moment.deadline.isoformat() if moment.deadline else 'geen'}"
 
 
 # ---------------------------------------------------------------------------- rendering
 
 
-def _hits(value: str) -> Markup:
-    """Escape source text, then bold the hits the rule engine marked with «…»."""
-    escaped = str(escape(value))
-    return Markup(re.sub(r"«([^«»]*)»", r"<strong>\1</strong>", escaped))
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+def document(digest: Digest) -> layout.Document:
+    """The digest laid out: the same blocks as the report, its own selection and order."""
+    b = digest.briefing
+    titles = dict(b.dossiers)
+    today = digest.now.date()
+    action_keys = {a.key for a in b.actions}
+    actions = []
+    for action in b.actions:
+        block = layout.action_block(action, titles, new=action.key in digest.new_actions)
+        if action.deadline == today and "te laat" not in block.badges:
+            block.badges.insert(0, "vandaag")
+        actions.append(block)
+    sections = [
+        layout.Section(wording.SECTION_ACTIONS, [layout.Group(None, actions, f"Geen acties met een deadline in de komende {digest.horizon_days} dagen.")])
+    ]
+    if b.changed:
+        sections.append(layout.Section(wording.SECTION_CHANGED, [layout.Group(None, [layout.changed_block(e, titles) for e in b.changed])]))
+    sections += [s for s in layout.dossier_sections(b) if not all(g.heading is None and not g.blocks for g in s.groups)]
+    agenda = [layout.agenda_block(e, titles, e.key in action_keys) for e in b.agenda]
+    sections.append(layout.Section(wording.SECTION_AGENDA_AHEAD, [layout.Group(None, agenda, f"Geen vergaderingen over deze dossiers in de komende {digest.horizon_days} dagen.", table=True)]))
+    problems = [layout.source_line(s) for s in b.problems]
+    sources = [layout.Block("", lines=problems + [layout.Line(wording.STALE_NOTE, "muted")])] if problems else []
+    sections.append(layout.Section(wording.SECTION_SOURCES, [layout.Group(None, sources, wording.ALL_SOURCES_OK)]))
+    intro = wording.digest_intro(digest.recipient, [t for _, t in b.dossiers])
+    subtitle = [intro] + ([wording.NOTHING_NEW_DIGEST] if digest.is_empty else [])
+    first_action = next(iter(actions), None)
+    return layout.Document(
+        title=f"{wording.TITLE_DIGEST} — {wording.day(digest.now.date(), with_year=True)}",
+        subtitle=subtitle,
+        banner=layout.banner(b),
+        sections=sections,
+        footer=[wording.digest_footer(), wording.unsubscribe_hint()],
+        preheader=(first_action.title if first_action else digest.subject()),
     )
-    env.filters["hits"] = _hits
-    env.globals["labels"] = MOMENT_LABELS
-    return env
-
-
-_ENV: Environment | None = None
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:
     """(plain text, HTML with CSS inlined) of a digest."""
-    global _ENV
-    if _ENV is None:
-        _ENV = _environment()
-    context = {"d": digest, "date": format_nl(digest.now, with_time=False, with_year=True), "subject": digest.subject()}
-    text = _ENV.get_template("digest.txt").render(**context)
-    html = _ENV.get_template("digest.html").render(**context)
-    # Outlook and Gmail drop <style> blocks in many cases; inline styles survive.
-    html = css_inline.inline(html)
-    return text, html
-
-
-def preview(
-    store: Store,
-    config: Config,
-    now: datetime,
-    moments: list[Moment],
-    recipient: str | None = None,
-) -> str:
-    """The HTML digest for a recipient (default: the first configured one) without queuing it."""
-    mapping = recipients_for(config.rules, recipient) if recipient else recipients_for(config.rules)
-    if not mapping:
-        address, dossiers = "voorbeeld@monitor.invalid", list(config.rules.dossiers)
-    else:
-        address, dossiers = next(iter(mapping.items()))
-    return render_digest(build_digest(store, config, address, now, moments, dossiers))[1]
+    doc = document(digest)
+    return to_text(doc), to_html(doc, mail=True)
 
 
 # ---------------------------------------------------------------------------- outbox: queue and send
@@ -855,8 +281,9 @@ def prepare_digests(
     store: Store,
     config: Config,
     now: datetime,
-    moments: list[Moment],
     only: str | None = None,
+    *,
+    rematch: Callable[[Item], list[Match]] | None = None,
 ) -> list[Prepared]:
     """Build each recipient's digest and store it in the outbox, with what it covers, in one transaction.
 
@@ -866,21 +293,20 @@ def prepare_digests(
     email = config.sources.email
     if email is None or not email.sender:
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
-    outbox.ensure_schema(store.db)
     now = now.astimezone(AMS)
-    at = iso(now)
+    at = iso(now) or ""
     results = []
-    for recipient, dossiers in recipients_for(config.rules, only).items():
-        digest = build_digest(store, config, recipient, now, moments, dossiers)
+    for digest in build_digests(store.view(now, rematch=rematch), config, only, match_text=rematch):
+        recipient = digest.recipient
         state = outbox.recipient_state(store.db, recipient)
         recipient_row = {
             "recipient": recipient,
             "first_at": state["first_at"] if state else at,
-            "change_cursor": digest.change_cursor if digest.change_cursor is not None else (state or {}).get("change_cursor"),
+            "change_cursor": digest.change_cursor,
             "last_digest_at": (state or {}).get("last_digest_at"),
         }
         last = to_local((state or {}).get("last_digest_at"))
-        # A failing source is worth one mail a day, not one per `--send`.
+        # A failing source or standing reminders are worth one mail a day, not one per `--send`.
         repeat_only = last is not None and last.date() == now.date() and not digest.has_news
         if (digest.is_empty and not config.sources.digest.send_empty) or repeat_only:
             # Nothing to say; still move the change cursor past the irrelevant changes.
@@ -891,7 +317,7 @@ def prepare_digests(
         text, html = render_digest(digest)
         message = build_message(email, recipient, digest.subject(), text, html, now)
         outbox_id = uuid.uuid4().hex
-        lines = list(digest.lines())
+        lines = digest.audit_lines()
         with store.transaction():
             store.db["digest_outbox"].insert(
                 {
@@ -909,25 +335,13 @@ def prepare_digests(
                     "message": message.as_string(),
                 }
             )
-            covered = [
-                {"recipient": recipient, "key": key, "outbox_id": outbox_id, "at": at}
-                for line in lines
-                for key in (line.key, *line.extra_keys)
-            ]
-            # Action lines repeat daily by design; re-covering a known moment is not an error.
-            store.db["digest_covered"].upsert_all(covered, pk=("recipient", "key")) if covered else None
+            covered = [{"recipient": recipient, "key": key, "outbox_id": outbox_id, "at": at} for key in dict.fromkeys(digest.covers)]
+            # Actions repeat daily by design; re-covering a known moment is not an error.
+            if covered:
+                store.db["digest_covered"].upsert_all(covered, pk=("recipient", "key"))
             store.db["digest_audit"].insert_all(
-                {
-                    "outbox_id": outbox_id,
-                    "recipient": recipient,
-                    "at": at,
-                    "section": line.section,
-                    "dossier": line.dossier,
-                    "ref": line.ref,
-                    "title": line.title,
-                    "reason": line.why or None,
-                }
-                for line in [*lines, *digest.agenda, *digest.sources]
+                {"outbox_id": outbox_id, "recipient": recipient, "at": at, "section": section, "dossier": dossier, "ref": ref, "title": title, "reason": reason}
+                for section, dossier, ref, title, reason in lines
             )
             recipient_row["last_digest_at"] = at
             store.db["digest_recipients"].upsert(recipient_row, pk="recipient")
@@ -963,7 +377,6 @@ def send_pending(
     """
     from ..timeutil import now as current
 
-    outbox.ensure_schema(store.db)
     result = SendResult()
     rows = [row for row in outbox.pending(store.db) if only_ids is None or row["id"] in only_ids]
     if not rows:
@@ -1069,10 +482,10 @@ def run_digest(
     store: Store,
     config: Config,
     now: datetime,
-    moments: list[Moment],
     send: bool = True,
     only: str | None = None,
     connect: Callable[[SmtpConfig], Any] | None = None,
+    rematch: Callable[[Item], list[Match]] | None = None,
 ) -> DigestRun:
     """The daily job: retry what is pending, queue today's digests, send them.
 
@@ -1083,7 +496,7 @@ def run_digest(
     if email is None:
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
     retried = send_pending(store, email, now, connect) if send else None
-    prepared = prepare_digests(store, config, now, moments, only)
+    prepared = prepare_digests(store, config, now, only, rematch=rematch)
     queued = {p.outbox_id for p in prepared if p.outbox_id}
     sent = send_pending(store, email, now, connect, only_ids=queued) if send else None
     return DigestRun(prepared, retried, sent)
@@ -1091,9 +504,5 @@ def run_digest(
 
 def audit(store: Store, recipient: str) -> list[dict[str, Any]]:
     """What was sent to a recipient and why (one row per digest line, newest first)."""
-    outbox.ensure_schema(store.db)
     return outbox.sent_to(store.db, recipient.strip().lower())
 
-
-def _today(now: datetime) -> date:
-    return now.astimezone(AMS).date()

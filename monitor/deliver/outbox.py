@@ -81,20 +81,36 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["digest_events"].create_index(["outbox_id"])
 
 
-def recipient_state(db: sqlite_utils.Database, recipient: str) -> dict[str, Any] | None:
-    """The stored state of a recipient (first digest time, change cursor), or None."""
+def recipient_state(db: sqlite_utils.Database, recipient: str, as_of: str | None = None) -> dict[str, Any] | None:
+    """The stored state of a recipient (first digest time, change cursor, last digest), or None.
+
+    With `as_of` (ISO), the state as it was then: None before their first digest; the change
+    cursor of a later digest is not known for an earlier moment, so it is left out (None).
+    """
     rows = list(db.query("SELECT * FROM digest_recipients WHERE recipient = ?", [recipient]))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = dict(rows[0])
+    if as_of is None or (row["last_digest_at"] or "") <= as_of:
+        return row
+    if (row["first_at"] or "") > as_of:
+        return None
+    found = list(db.query("SELECT MAX(created_at) AS last FROM digest_outbox WHERE recipient = ? AND created_at <= ?", [recipient, as_of]))
+    return {**row, "last_digest_at": found[0]["last"] if found else None, "change_cursor": None}
 
 
-def covered_keys(db: sqlite_utils.Database, recipient: str, keys: list[str]) -> set[str]:
-    """Which of `keys` an earlier digest already covered for this recipient."""
+def covered_keys(db: sqlite_utils.Database, recipient: str, keys: list[str], as_of: str | None = None) -> set[str]:
+    """Which of `keys` an earlier digest (queued by `as_of`, when given) already covered for this recipient."""
     found: set[str] = set()
     # Chunked: SQLite limits the number of bound parameters.
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         sql = f"SELECT key FROM digest_covered WHERE recipient = ? AND key IN ({', '.join('?' for _ in chunk)})"
-        found.update(r["key"] for r in db.query(sql, [recipient, *chunk]))
+        args: list[Any] = [recipient, *chunk]
+        if as_of is not None:
+            sql += " AND at <= ?"
+            args.append(as_of)
+        found.update(r["key"] for r in db.query(sql, args))
     return found
 
 

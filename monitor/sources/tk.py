@@ -501,7 +501,6 @@ def personen(store: Store, on: date | None = None) -> dict[str, dict[str, Any]]:
 
     `fractie` is the afkorting of the fractie the person sits for on `on` (default today), from
     FractieZetelPersoon (van/totEnMet) -> FractieZetel -> Fractie; None when not a member.
-    Raises sqlite3.OperationalError before the Kamer tables exist (nothing fetched yet).
     """
     day = (on or date.today()).isoformat()
     fracties = _current_fracties(store, day)
@@ -519,11 +518,11 @@ def personen(store: Store, on: date | None = None) -> dict[str, dict[str, Any]]:
     return out
 
 
-def commissie_leden(store: Store, commissie_id: str, on: date) -> list[dict[str, Any]]:
+def commissie_leden(store: Store, commissie_id: str, on: date, register: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The vaste leden of a commissie on a date: [{persoon_id, naam, fractie, functie}], by name.
 
     From CommissieZetel (of the commissie) -> CommissieZetelVastPersoon (van <= on <= totEnMet).
-    Raises sqlite3.OperationalError before the Kamer tables exist.
+    `register` is `personen(store, on)` when the caller has it already.
     """
     day = on.isoformat()
     sql = """
@@ -536,7 +535,7 @@ def commissie_leden(store: Store, commissie_id: str, on: date) -> list[dict[str,
         JOIN tk_entities m ON m.category = 'CommissieZetelVastPersoon' AND m.id = zm.src_id AND m.deleted = 0
         WHERE z.src_category = 'CommissieZetel' AND z.dst_category = 'Commissie' AND z.dst_id = ?
     """
-    people = personen(store, on)
+    people = register if register is not None else personen(store, on)
     members: dict[str, dict[str, Any]] = {}
     for row in store.db.query(sql, [commissie_id]):
         fields = _json(row["fields"])

@@ -1,0 +1,1 @@
+"""Formats of the briefing: one layout (`layout`), printed as text, Markdown, HTML and JSON."""

@@ -1,0 +1,546 @@
+"""Every Dutch phrase a user reads: one place, so every output says a thing the same way.
+
+The report, the digest, the calendar, the JSON labels and (later) the werkplek all word things
+through these functions. They take typed values (a `Moment`, a `Meeting`, an `Update`, a `Zaak`)
+and return plain text; escaping for HTML or Markdown is the renderer's job. No field names, JSON
+or ISO timestamps leave this module: dates are written as PA staff write them ('do 3 dec 13:00').
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from .models import (
+    Commissie,
+    Document,
+    Meeting,
+    MeetingStatus,
+    Moment,
+    MomentKind,
+    MomentStatus,
+    Person,
+    SourceHealth,
+    SourceState,
+    Update,
+    UpdateKind,
+    Vote,
+    Woordvoerder,
+    Zaak,
+)
+from .timeutil import format_nl
+
+# ---------------------------------------------------------------------------- headings
+
+TITLE_REPORT = "Lobbyrapport"
+TITLE_DIGEST = "Lobbymonitor"
+SECTION_PROBLEMS = "Let op"
+SECTION_ACTIONS = "Actie nodig"
+SECTION_CLOSED = "Vervallen of voorbij"
+SECTION_CHANGED = "Gewijzigd"
+SECTION_AGENDA = "Agenda"
+SECTION_AGENDA_AHEAD = "Agenda komende weken"
+SECTION_KAMER = "Nieuw in de Kamer"
+SECTION_PRESS = "In de media"
+SECTION_SOURCES = "Bronnen"
+
+NO_ACTIONS = "Geen acties met een deadline in deze periode."
+NO_AGENDA = "Geen vergaderingen over uw dossiers in deze periode."
+NO_NEWS = "Niets nieuws."
+NO_NEWS_CHECK_SOURCES = "Niets nieuws gevonden, maar niet alle bronnen werkten: er kan nieuws ontbreken."
+NO_SOURCES = "Geen bronnen ingesteld."
+ALL_SOURCES_OK = "Alle bronnen zijn actueel."
+NOTHING_NEW_DIGEST = "Niets nieuws sinds de vorige digest."
+STALE_NOTE = "Zolang een bron stoort, kan er nieuws ontbreken."
+
+LABEL_WOORDVOERDERS = "Woordvoerders"
+LABEL_NO_WOORDVOERDERS = "Woordvoerders: nog niet bekend"
+LABEL_AGENDA_POINT = "Agendapunt"
+LABEL_WHY = "Waarom"
+LABEL_VOTES = "Ter stemming"
+LABEL_NOTE = "Noot"
+
+
+# ---------------------------------------------------------------------------- moments
+
+MOMENT_LABELS: dict[MomentKind, str] = {
+    MomentKind.BRIEF: "Woordvoerders briefen",
+    MomentKind.INBRENG: "Vragen aanleveren voor de inbreng",
+    MomentKind.AGENDERING: "Agendering vragen",
+    MomentKind.POSITIONPAPER: "Position paper insturen",
+    MomentKind.MOTIE: "Motietekst voorstellen",
+    MomentKind.STEMMING: "Fracties benaderen voor de stemming",
+}
+
+STATUS_LABELS: dict[MomentStatus, str] = {
+    MomentStatus.GEPLAND: "gepland",
+    MomentStatus.VERPLAATST: "verplaatst",
+    MomentStatus.GEANNULEERD: "geannuleerd",
+    MomentStatus.TE_LAAT: "te laat",
+    MomentStatus.VOORBIJ: "voorbij",
+}
+
+
+def moment_label(kind: MomentKind | str) -> str:
+    """'Woordvoerders briefen': the action, the same in every output."""
+    return MOMENT_LABELS[MomentKind(kind)]
+
+
+def status_label(status: MomentStatus | str) -> str:
+    """'te laat', 'verplaatst', ..."""
+    return STATUS_LABELS[MomentStatus(status)]
+
+
+def deadline_phrase(moment: Moment) -> str:
+    """When to act: 'uiterlijk do 3 dec', 'TE LAAT — de deadline was do 3 dec; nu alsnog', ..."""
+    if moment.status is MomentStatus.GEANNULEERD:
+        return "GEANNULEERD — geen actie meer nodig"
+    if moment.deadline is None:
+        return "VERPLAATST — nieuwe datum nog niet bekend"
+    deadline = day(moment.deadline)
+    if moment.status is MomentStatus.TE_LAAT:
+        return f"TE LAAT — de deadline was {deadline}; nu alsnog"
+    if moment.status is MomentStatus.VOORBIJ:
+        return f"voorbij (de deadline was {deadline})"
+    return f"uiterlijk {deadline}"
+
+
+def action_line(moment: Moment) -> str:
+    """'Woordvoerders briefen — uiterlijk do 3 dec'."""
+    return f"{moment_label(moment.kind)} — {deadline_phrase(moment)}"
+
+
+def deadline_summary(moment: Moment) -> str:
+    """For a calendar event of the deadline: 'Deadline: Woordvoerders briefen — Jeugdbeleid'."""
+    return f"Deadline: {moment_label(moment.kind)} — {meeting_name(moment.meeting)}"
+
+
+# ---------------------------------------------------------------------------- meetings
+
+
+def meeting_name(meeting: Meeting) -> str:
+    """'Commissiedebat Jeugdbeleid'; 'Procedurevergadering VWS' (the onderwerp says it already)."""
+    soort, onderwerp = meeting.soort, meeting.onderwerp
+    first = onderwerp.split()[0].lower() if onderwerp.split() else ""
+    if onderwerp.lower().startswith(soort.lower()) or (len(first) >= 6 and first in soort.lower()):
+        return onderwerp
+    if soort.lower().startswith("plenair debat") and "debat" in onderwerp.lower():
+        return onderwerp  # 'Plenair debat (tweeminutendebat)' + 'Tweeminutendebat Jeugd'
+    return f"{soort} {onderwerp}".strip()
+
+
+def meeting_where(meeting: Meeting) -> str:
+    """'commissie VWS', 'plenaire vergadering', or '' when the Kamer did not say."""
+    if meeting.plenary:
+        return "plenaire vergadering"
+    return commissie(meeting.commissie)
+
+
+def commissie(value: Commissie | None) -> str:
+    """'commissie VWS' ('' when unknown)."""
+    return f"commissie {value.short}" if value is not None and value.short else ""
+
+
+def meeting_when(meeting: Meeting, with_year: bool = True) -> str:
+    """'do 17 dec 2026 13:00', or the day alone, or 'datum nog niet bekend'."""
+    if meeting.start is not None:
+        return format_nl(meeting.start, with_year=with_year)
+    if meeting.day is not None:
+        return format_nl(meeting.day, with_year=with_year)
+    return "datum nog niet bekend"
+
+
+def meeting_line(meeting: Meeting, with_year: bool = True) -> str:
+    """'Commissiedebat Jeugdbeleid · commissie VWS · do 17 dec 2026 13:00'."""
+    parts = [meeting_name(meeting), meeting_where(meeting), meeting_when(meeting, with_year)]
+    return " · ".join(p for p in parts if p)
+
+
+def meeting_badge(meeting: Meeting, deleted: bool = False) -> str | None:
+    """A short status word for an agenda row: 'geannuleerd', 'vervallen', 'verplaatst, datum volgt'."""
+    if deleted:
+        return "van de agenda"
+    if meeting.status is MeetingStatus.GEANNULEERD:
+        return "geannuleerd"
+    if meeting.status is MeetingStatus.VERVALLEN:
+        return "vervallen"
+    if meeting.status is MeetingStatus.VERPLAATST:
+        return "verplaatst, datum volgt"
+    return None
+
+
+def calendar_meeting_summary(meeting: Meeting, *, cancelled: bool, awaiting: bool) -> str:
+    """A meeting's calendar title: 'Commissiedebat Jeugdbeleid', 'GEANNULEERD: …', 'VERPLAATST (nieuwe datum volgt): …'."""
+    name = meeting_name(meeting)
+    if cancelled:
+        return f"GEANNULEERD: {name}"
+    if awaiting:
+        return f"VERPLAATST (nieuwe datum volgt): {name}"
+    return name
+
+
+def noot(meeting: Meeting) -> str | None:
+    """The Kamer's note on a meeting ('HERZIENE CONVOCATIE; ...'), as one line."""
+    return f"{LABEL_NOTE}: {meeting.noot}" if meeting.noot else None
+
+
+def cancelled_consequence(moments: list[Moment]) -> str:
+    """What a cancellation means for the actions: 'de briefing (uiterlijk vr 11 dec) vervalt'."""
+    labels = [moment_label(m.kind).lower() for m in moments]
+    if not labels:
+        return "geen actie meer nodig"
+    return f"{_join(labels)}: niet meer nodig"
+
+
+# ---------------------------------------------------------------------------- updates
+
+
+def update_phrase(update: Update) -> str:
+    """One change as news: 'verplaatst van do 10 dec 10:00 naar do 17 dec 13:00'."""
+    kind = update.kind
+    if kind is UpdateKind.MOVED:
+        return f"verplaatst van {moment_text(update.old)} naar {moment_text(update.new)}"
+    if kind is UpdateKind.AWAITING_DATE:
+        return f"verplaatst van {moment_text(update.old)}; nieuwe datum nog niet bekend" if update.old else "verplaatst; nieuwe datum nog niet bekend"
+    if kind is UpdateKind.CANCELLED:
+        return "geannuleerd"
+    if kind is UpdateKind.LAPSED:
+        return "vervallen"
+    if kind is UpdateKind.HELD:
+        return "gehouden"
+    if kind is UpdateKind.REPLANNED:
+        return "weer ingepland"
+    if kind is UpdateKind.REMOVED:
+        return "door de Kamer verwijderd"
+    if kind is UpdateKind.RETURNED:
+        return "weer gepubliceerd door de Kamer"
+    if kind is UpdateKind.AGENDA_ADDED:
+        return f"nieuw agendapunt: {update.new}"
+    if kind is UpdateKind.AGENDA_DROPPED:
+        return f"agendapunt vervallen: {update.old}"
+    if kind is UpdateKind.END_TIME:
+        return f"eindtijd nu {moment_text(update.new)}"
+    if kind is UpdateKind.LOCATION:
+        return f"andere locatie: {update.new}"
+    if kind is UpdateKind.SUBJECT:
+        return f"onderwerp gewijzigd in ‘{update.new}’"
+    if kind is UpdateKind.NOTE:
+        return f"nieuwe noot: {update.new}"
+    if kind is UpdateKind.APPRECIATIE:
+        return f"kabinetsappreciatie gewijzigd van ‘{update.old}’ in ‘{update.new}’" if update.old else f"kabinetsappreciatie: {update.new}"
+    if kind is UpdateKind.OUTCOME:
+        return f"uitslag: {update.new}"
+    if kind is UpdateKind.NEW_VERSION:
+        return "herziene versie gepubliceerd"
+    if kind is UpdateKind.TITLE:
+        return f"titel gewijzigd in ‘{update.new}’"
+    return kind.value
+
+
+def moment_text(value: str | date | datetime | None) -> str:
+    """A stored date or time as Dutch text: 'do 3 dec 13:00' ('datum onbekend' when empty)."""
+    if value is None or value == "":
+        return "datum onbekend"
+    try:
+        return format_nl(value)
+    except ValueError:
+        return "datum onbekend"
+
+
+def day(value: date | str | None, with_year: bool = False) -> str:
+    """'do 3 dec' ('datum onbekend' when empty)."""
+    if value is None or value == "":
+        return "datum onbekend"
+    return format_nl(value, with_time=False, with_year=with_year)
+
+
+# ---------------------------------------------------------------------------- people
+
+
+def person(value: Person | Woordvoerder) -> str:
+    """'A.B. Jansen (GL-PvdA)'."""
+    return f"{value.naam} ({value.fractie})" if value.fractie else value.naam
+
+
+def woordvoerder(value: Woordvoerder) -> str:
+    """'A.B. Jansen (GL-PvdA) — 1 motie over jeugdzorg, lid commissie VWS'."""
+    return f"{person(value)} — {value.reden}" if value.reden else person(value)
+
+
+def indieners(zaak: Zaak) -> str | None:
+    """'ingediend door A.B. Jansen (GL-PvdA), mede-indiener M. Bakker (SP)'."""
+    first = [person(p) for p in zaak.indieners if p.indiener]
+    others = [person(p) for p in zaak.indieners if not p.indiener]
+    if not first and not others:
+        return None
+    text = f"ingediend door {_join(first)}" if first else ""
+    if others:
+        text += (", " if text else "") + ("mede-indiener " if len(others) == 1 else "mede-indieners ") + _join(others)
+    return text
+
+
+# ---------------------------------------------------------------------------- zaken
+
+
+def zaak_group(soort: str | None) -> str:
+    """The heading a zaak or document goes under: Brieven, Moties, Amendementen, ..."""
+    s = (soort or "").lower()
+    if "motie" in s:
+        return "Moties"
+    if "amendement" in s:
+        return "Amendementen"
+    if "wet" in s or "voorstel van wet" in s:
+        return "Wetsvoorstellen"
+    if "brief" in s:
+        return "Brieven"
+    if "vragen" in s or "antwoord" in s:
+        return "Kamervragen"
+    return "Overige Kamerstukken"
+
+
+ZAAK_GROUPS = ("Brieven", "Moties", "Amendementen", "Wetsvoorstellen", "Kamervragen", "Overige Kamerstukken")
+
+
+def zaak_title(zaak: Zaak) -> str:
+    """What the reader recognises a zaak by: its onderwerp ('Motie van het lid Jansen over …')."""
+    return zaak.onderwerp or zaak.titel or zaak.nummer or zaak.soort
+
+
+def zaak_meta(zaak: Zaak) -> str:
+    """'Motie · Kamerstuk 31839 · 2026Z19010'."""
+    parts = [zaak.soort, f"Kamerstuk {zaak.kamerstuk}" if zaak.kamerstuk else "", zaak.nummer or ""]
+    return " · ".join(p for p in parts if p)
+
+
+def document_meta(document: Document) -> str:
+    """'Brief regering · Kamerstuk 31839 · 2026D42000'."""
+    parts = [document.soort or "", f"Kamerstuk {document.kamerstuk}" if document.kamerstuk else "", document.documentnummer or ""]
+    return " · ".join(p for p in parts if p)
+
+
+def new_document(document: Document) -> str:
+    """'nieuw document: Motie (gewijzigd) 2026D51001 — Gewijzigde motie van …'."""
+    head = " ".join(p for p in (document.soort or "document", document.documentnummer or "") if p)
+    return f"nieuw document: {head}" + (f" — {document.onderwerp}" if document.onderwerp else "")
+
+
+def appreciatie(zaak: Zaak) -> str | None:
+    """'kabinetsappreciatie: Ontraden'."""
+    return f"kabinetsappreciatie: {zaak.appreciatie}" if zaak.appreciatie else None
+
+
+def vote_result(zaak: Zaak) -> str | None:
+    """'aangenomen — voor 59: GL-PvdA (25), SP (5), CDA (20), D66 (9); tegen 24: VVD (24)'."""
+    if not zaak.uitslag and not zaak.votes:
+        return None
+    text = zaak.uitslag or "gestemd"
+    votes = zaak.votes
+    if votes:
+        voor = [v for v in votes if v.voor]
+        tegen = [v for v in votes if v.tegen]
+        text += f" — voor {sum(v.zetels for v in voor)}: {_fracties(voor)}; tegen {sum(v.zetels for v in tegen)}: {_fracties(tegen)}"
+    return text
+
+
+def _fracties(votes: list[Vote]) -> str:
+    return ", ".join(f"{v.fractie} ({v.zetels})" for v in votes) or "geen"
+
+
+def vote_pending() -> str:
+    """For a motie on the stemmingen agenda that has not been voted on yet."""
+    return "nog niet gestemd"
+
+
+# ---------------------------------------------------------------------------- reasons and sources
+
+
+def reason(dossier_title: str, rule: str | None, terms: list[str]) -> str:
+    """'Jeugdzorg en jeugdhulp · regel kern · termen: jeugdzorg, jeugdhulp'."""
+    parts = [dossier_title]
+    if rule:
+        parts.append(f"regel {rule}")
+    if terms:
+        parts.append("termen: " + ", ".join(terms))
+    return " · ".join(parts)
+
+
+def source_name(source_id: str, label: str | None) -> str:
+    """'tk (Tweede Kamer)': the id, which sources.yaml and `monitor sources` use, with its label."""
+    return f"{source_id} ({label})" if label and label != source_id else source_id
+
+
+def source_status(state: SourceState, health: SourceHealth) -> str:
+    """One line about a source: 'werkt; laatst opgehaald ma 23 nov 08:00', 'faalt 3× op rij sinds …: …'."""
+    if state is SourceState.OK:
+        return f"werkt; {health.new} nieuw, {health.changed} gewijzigd; laatst opgehaald {format_nl(health.last_success)}" if health.last_success else "werkt"
+    if state is SourceState.DISABLED:
+        return "uitgeschakeld in sources.yaml"
+    if state is SourceState.NEVER_FETCHED:
+        return "nog nooit opgehaald"
+    if state is SourceState.STALE:
+        return f"verouderd: laatst gelukt {format_nl(health.last_success)}; draait de planner (monitor schedule of cron) nog?"
+    problem = error_text(health.last_error)
+    times = f"{health.consecutive_failures}× op rij" if health.consecutive_failures > 1 else "bij de laatste poging"
+    if state is SourceState.NEVER_SUCCEEDED:
+        return f"nog nooit gelukt ({times} mislukt): {problem}"
+    return f"faalt {times}, laatst gelukt {format_nl(health.last_success)}: {problem}"
+
+
+def problems_banner(names: list[str]) -> str:
+    """The warning at the top: 'Let op: 2 bronnen werken niet (tk, skipr); er kan nieuws ontbreken.'"""
+    if len(names) == 1:
+        return f"{SECTION_PROBLEMS}: bron {names[0]} werkt niet zoals het hoort; er kan nieuws ontbreken. Zie {SECTION_SOURCES} onderaan."
+    return f"{SECTION_PROBLEMS}: {len(names)} bronnen werken niet zoals het hoort ({', '.join(names)}); er kan nieuws ontbreken. Zie {SECTION_SOURCES} onderaan."
+
+
+def all_sources_failed() -> str:
+    """When no source could be fetched at all."""
+    return f"{SECTION_PROBLEMS}: geen enkele bron kon worden opgehaald. Dit overzicht toont alleen wat eerder is opgeslagen."
+
+
+_HTTP = {
+    400: "het verzoek werd geweigerd",
+    401: "geen toegang (inloggen vereist)",
+    403: "geen toegang",
+    404: "het adres bestaat niet (meer)",
+    410: "het adres bestaat niet meer",
+    429: "te veel verzoeken; de server vraagt om te wachten",
+    500: "fout bij de server",
+    502: "de server is tijdelijk onbereikbaar",
+    503: "de server is tijdelijk niet beschikbaar",
+    504: "de server antwoordde niet op tijd",
+}
+
+
+def error_text(error: str | None) -> str:
+    """A source's error (the English of the fetch code) in Dutch, without addresses or internals.
+
+    `monitor sources` shows the original with the address; the reader of a digest only needs to
+    know what kind of trouble it is.
+    """
+    if not error:
+        return "onbekende fout"
+    parts = []
+    for part in _split_errors(error):
+        parts.append(_one_error(part))
+    unique = list(dict.fromkeys(parts))
+    return "; ".join(unique)
+
+
+def _split_errors(error: str) -> list[str]:
+    # The Kamer source joins per-category problems with '; ' ('Zaak, Document: HTTP 500 …').
+    if error.startswith("cannot reach the Kamer"):
+        return [error]
+    return [p for p in error.split("; ") if p.strip()]
+
+
+def _one_error(text: str) -> str:
+    prefix = ""
+    found = re.match(r"^((?:[A-Z][A-Za-z]+(?:, )?)+|start-up search \([A-Za-z]+\)): (.*)$", text)
+    if found and not text.startswith(("HTTP", "internal error")):
+        what, text = found.group(1), found.group(2)
+        prefix = "zoeken naar het startpunt: " if what.startswith("start-up") else f"onderdeel {what}: "
+    if text.startswith("cannot reach the Kamer"):
+        return "de Tweede Kamer is niet bereikbaar (geen verbinding); de volgende keer gaat het ophalen verder waar het stopte"
+    status = re.search(r"HTTP (\d{3})", text)
+    if status:
+        code = int(status.group(1))
+        words = _HTTP.get(code, "fout bij de server" if code >= 500 else "het verzoek werd geweigerd")
+        return f"{prefix}{words} (HTTP {code})"
+    rules: list[tuple[str, str]] = [
+        (r"connection failed", "geen verbinding met de server"),
+        (r"timed out after ([\d.]+)s", "de server antwoordde niet binnen {0} seconden"),
+        (r"too slow: no complete answer within ([\d.]+)s", "de server is te traag: geen volledig antwoord binnen {0} seconden"),
+        (r"too many redirects", "te veel doorverwijzingen"),
+        (r"invalid URL", "ongeldig adres in sources.yaml"),
+        (r"empty answer", "leeg antwoord"),
+        (r"returned an HTML page", "geen feed maar een webpagina (verhuisd, of een cookie- of foutpagina?)"),
+        (r"not a feed", "het adres geeft geen feed"),
+        (r"invalid feed XML", "de feed is geen geldige XML"),
+        (r"over the limit", "het antwoord is te groot (http.max_bytes)"),
+        (r"malformed XML|not a SyncFeed page|DOCTYPE", "ongeldig antwoord van de Kamer"),
+        (r"answered with an <Error>", "de Kamer gaf een foutmelding"),
+        (r"no start point found", "geen startpunt gevonden in de Kamerdata"),
+        (r"no entity in", "leeg antwoord van de Kamer"),
+        (r"internal error", "interne fout in monitor (zie het logboek)"),
+    ]
+    for pattern, words in rules:
+        hit = re.search(pattern, text)
+        if hit:
+            return prefix + words.format(*hit.groups())
+    return prefix + "onverwachte fout (details: monitor sources)"
+
+
+# ---------------------------------------------------------------------------- digest and report furniture
+
+
+def digest_subject(when: datetime, actions: int, changes: int, news: int, problems: int) -> str:
+    """'Lobbymonitor do 3 dec: 2 acties, 1 wijziging, 4 nieuw'."""
+    parts = []
+    if actions:
+        parts.append(f"{actions} {'actie' if actions == 1 else 'acties'}")
+    if changes:
+        parts.append(f"{changes} {'wijziging' if changes == 1 else 'wijzigingen'}")
+    if news:
+        parts.append(f"{news} nieuw")
+    if problems:
+        parts.append("bronnen met storing" if problems > 1 else "bron met storing")
+    return f"{TITLE_DIGEST} {format_nl(when, with_time=False)}: " + (", ".join(parts) if parts else "niets nieuws")
+
+
+def digest_intro(recipient: str, dossier_titles: list[str]) -> str:
+    """'Voor jeugd@gemeente.example · dossiers: Jeugdzorg, Wmo'."""
+    return f"Voor {recipient} · dossiers: {', '.join(dossier_titles)}"
+
+
+def digest_footer() -> str:
+    return "Automatisch samengesteld door monitor. Elk bericht staat in één digest; wat daarna binnenkomt, staat in de volgende."
+
+
+def unsubscribe_hint() -> str:
+    return "Afmelden: beantwoord deze mail met ‘afmelden’."
+
+
+def report_header(generated: datetime, agenda_from: date, agenda_to: date, news_from: date, news_to: date) -> list[str]:
+    """The two lines under the report's title."""
+    return [
+        f"Gemaakt {format_nl(generated, with_year=True)}",
+        f"Agenda {format_nl(agenda_from, with_year=True)} t/m {format_nl(agenda_to, with_year=True)} · "
+        f"nieuws {format_nl(news_from)} t/m {format_nl(news_to, with_year=True)}",
+    ]
+
+
+def new_badge() -> str:
+    return "nieuw"
+
+
+def more_points(count: int) -> str:
+    return f"… en nog {count} agendapunten"
+
+
+def woordvoerders_heading(title: str) -> str:
+    return f"Woordvoerders {title} (afgelopen 12 maanden)"
+
+
+def no_woordvoerders() -> str:
+    return "Geen Kamerleden gevonden: nog geen moties, vragen of debatten over dit dossier in de opgeslagen Kamerdata."
+
+
+def unknown_fractie() -> str:
+    return "fractie onbekend"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def describe(value: Any) -> str:
+    """Any stored value as reader text (used where a renderer would otherwise print a repr)."""
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return moment_text(value)
+    return " ".join(str(value).split())
