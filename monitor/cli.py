@@ -135,6 +135,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import Scope, run
     from .report import render
 
+    if args.json_schema:
+        from .render.as_json import SCHEMA_PATH
+
+        sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))
+        return EXIT_OK
     config = _load(args)
     now = _now(args)
     try:
@@ -575,6 +580,7 @@ what was stored before).
     run.add_argument("--source", action="append", metavar="ID", help="fetch only this source (repeatable)")
     run.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text", help="output format (default: text)")
     run.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    run.add_argument("--json-schema", action="store_true", help="print the JSON Schema of --format json and exit")
     _common(run, suppress=True)
     run.set_defaults(func=cmd_run)
 
