@@ -221,7 +221,10 @@ class KamerIndex:
             if zaak is None or zaak.kind != KIND_ZAAK:
                 continue
             guid = _guid(zaak)
+            named = set(json_list(zaak.data.get("agendapunt_ids")))
             point = next((p for p in meeting.agenda if any(z.id == guid for z in p.zaken)), None)
+            if point is None:  # the agendapunt lists no zaken, but the zaak names the agendapunt
+                point = next((p for p in meeting.agenda if p.id and p.id in named), None)
             label = point.onderwerp if point else (zaak.data.get("onderwerp") or zaak.title)
             key = (point.id or point.onderwerp) if point else zaak_id
             for dossier in self._zaak_dossiers(zaak_id):

@@ -8,9 +8,10 @@ match stage would write them.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from monitor.config import DossierConfig, RuleConfig, RulesConfig, WoordvoerderOverrides
+from monitor.config import Config, DossierConfig, RuleConfig, RulesConfig, SourceConfig, SourcesConfig, WoordvoerderOverrides
 from monitor.models import Item, Match
 from monitor.store import Store
 from monitor.timeutil import AMS
@@ -40,6 +41,12 @@ def dossier(dossier_id: str, title: str, lead: dict[str, int] | None = None, pin
 def rules(*dossiers: DossierConfig) -> RulesConfig:
     """A rules config holding these dossiers."""
     return RulesConfig(dossiers={d.id: d for d in dossiers}, lead_times=dict(DEFAULT_LEAD), version="test")
+
+
+def config_for(rules_config: RulesConfig) -> Config:
+    """Both files as the briefing reads them: these rules and the Kamer as the only source."""
+    sources = SourcesConfig([SourceConfig("tk", "tk", "https://gegevensmagazijn.tweedekamer.nl", 900, "Tweede Kamer")])
+    return Config(sources=sources, rules=rules_config, directory=Path("."))
 
 
 def agendapunt(ap_id: str, onderwerp: str, zaken=(), documenten=(), volgorde: int = 1) -> dict[str, Any]:
