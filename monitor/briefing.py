@@ -549,6 +549,8 @@ class _Builder:
             found = change_log.updates(item.kind, self.period.get(item_id, []))
             if not found:
                 continue
+            if item.kind == KIND_DOCUMENT:
+                found = [replace(u, about=Document.from_item(item)) for u in found]
             target = entries.get(item_id)
             if target is None and item.kind == KIND_DOCUMENT:
                 parents = zaken_of.get(item_id) or self.view.linked([item_id], "zaak").get(item_id, [])

@@ -13,6 +13,8 @@ status changes only the last counts.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collections.abc import Iterable
 
 from .kamer import json_list
@@ -75,10 +77,11 @@ def fold(items: list[Update]) -> list[Update]:
             else:
                 dropped[update.old or ""] = update
         elif update.kind in (UpdateKind.APPRECIATIE, UpdateKind.SUBJECT, UpdateKind.TITLE):
-            first = latest.get(update.kind)
-            latest[update.kind] = Update(update.kind, update.item_id, update.seen_at, first.old if first else update.old, update.new)
+            key = _fold_key(update)
+            first = latest.get(key)
+            latest[key] = replace(update, old=first.old if first else update.old)
         else:
-            latest[update.kind] = update
+            latest[_fold_key(update)] = update
     if move is not None and move.old != move.new:
         out.append(move)
     if status is not None:
@@ -88,9 +91,14 @@ def fold(items: list[Update]) -> list[Update]:
             if status.kind is UpdateKind.AWAITING_DATE and move is not None and move.new is None:
                 out.remove(move)
             out.append(status)
-    out += [u for k, u in latest.items() if not (k in (UpdateKind.APPRECIATIE, UpdateKind.SUBJECT, UpdateKind.TITLE) and u.old == u.new)]
+    out += [u for u in latest.values() if not (u.kind in (UpdateKind.APPRECIATIE, UpdateKind.SUBJECT, UpdateKind.TITLE) and u.old == u.new)]
     out += list(added.values()) + list(dropped.values())
     return sorted(out, key=lambda u: (u.seen_at, list(UpdateKind).index(u.kind)))
+
+
+def _fold_key(update: Update) -> tuple[UpdateKind, str]:
+    # A zaak's entry holds the updates of its documents too: each document keeps its own.
+    return (update.kind, update.item_id if update.kind in (UpdateKind.NEW_VERSION, UpdateKind.TITLE) else "")
 
 
 def _meeting_updates(fields: dict[str, Change]) -> list[Update]:

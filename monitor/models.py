@@ -226,6 +226,7 @@ class Update:
     seen_at: str
     old: str | None = None
     new: str | None = None
+    about: Document | None = None  # the document of a zaak that changed (a revised letter), when told on the zaak
 
 
 # ---------------------------------------------------------------------------- health
@@ -464,8 +465,7 @@ class Meeting:
     @property
     def plenary(self) -> bool:
         """A meeting of the whole Kamer (plenary debate, Stemmingen), not of a commissie."""
-        soort = self.soort.lower()
-        return soort.startswith("plenair") or soort in _PLENARY_SOORTEN or (self.commissie is not None and self.commissie.plenary)
+        return is_plenary(self.soort, self.commissie)
 
     @property
     def zaken(self) -> list[ZaakRef]:
@@ -478,6 +478,12 @@ class Meeting:
 
 
 _PLENARY_SOORTEN = {"stemmingen", "hamerstukken", "regeling van werkzaamheden", "vragenuur", "mededelingen", "interpellatiedebat", "dertigledendebat", "meerderheidsdebat"}
+
+
+def is_plenary(soort: str | None, commissie: Commissie | None) -> bool:
+    """Whether an activity of this soort, filed under this commissie, is a meeting of the whole Kamer."""
+    value = " ".join((soort or "").lower().split())
+    return value.startswith("plenair") or value in _PLENARY_SOORTEN or (commissie is not None and commissie.plenary)
 
 
 @dataclass
@@ -528,6 +534,13 @@ class Zaak:
         """A motie or amendement: something the Kamer votes on."""
         soort = self.soort.lower()
         return soort.startswith("motie") or soort.startswith("amendement")
+
+    def decided_before(self, day: date | None) -> bool:
+        """Whether its latest decision was taken at an earlier meeting than one on `day` (a motie held over, then listed again)."""
+        if day is None or not self.besluiten:
+            return False
+        latest = self.besluiten[-1].datum
+        return latest is not None and latest < day
 
     @property
     def votes(self) -> tuple[Vote, ...]:

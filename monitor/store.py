@@ -377,6 +377,7 @@ class View:
         self.rematch = rematch
         self._cache: dict[str, tuple[Item | None, bool, str | None]] = {}  # id -> (item, deleted, first_seen)
         self._match_cache: dict[str, list[Match]] = {}
+        self._link_cache: dict[tuple[str, bool], dict[str, list[str]]] = {}
         self.memo: dict[Any, Any] = {}  # for read models to keep what they computed for this view
         # Items whose stored row is newer than the view: read their version instead.
         self.revised = {r["id"] for r in self.db.query("SELECT id FROM items WHERE last_changed > ? AND first_seen <= ?", [self.at, self.at])}
@@ -477,14 +478,27 @@ class View:
             (a for a in found.values() if a.event_at and low <= a.event_at < high), key=lambda a: (a.event_at or "", a.id)
         )
 
-    def moved_activities(self, since: str) -> list[str]:
-        """Meetings whose date or time changed after `since` (and by as_of)."""
-        sql = """
-            SELECT DISTINCT item_id FROM changes
-            WHERE seen_at > ? AND seen_at <= ? AND item_id IN (SELECT id FROM items WHERE kind = ?)
-              AND (fields LIKE '%datum%' OR fields LIKE '%aanvangstijd%' OR fields LIKE '%status%' OR fields LIKE '%verwijderd%')
+    def moved_activities(self, since: str, start: date, end: date) -> list[str]:
+        """Meetings that moved after `since` (and by as_of) from a day in [start, end] to another day.
+
+        Those moved into the range, cancelled or deleted in it are among `activities` already.
         """
-        return [r["item_id"] for r in self.db.query(sql, [since, self.at, KIND_ACTIVITY])]
+        sql = """
+            SELECT item_id, diff FROM changes
+            WHERE seen_at > ? AND seen_at <= ? AND item_id IN (SELECT id FROM items WHERE kind = ?)
+              AND (fields LIKE '%datum%' OR fields LIKE '%aanvangstijd%')
+        """
+        low, high = start.isoformat(), end.isoformat()
+        found: list[str] = []
+        for row in self.db.query(sql, [since, self.at, KIND_ACTIVITY]):
+            try:
+                diff = json.loads(row["diff"] or "{}")
+            except ValueError:
+                continue
+            olds = [str(diff[name][0])[:10] for name in ("datum", "aanvangstijd") if name in diff and diff[name] and diff[name][0]]
+            if any(low <= old <= high for old in olds) and row["item_id"] not in found:
+                found.append(row["item_id"])
+        return found
 
     def linked(self, ids: Iterable[str], rel: str, *, reverse: bool = False) -> dict[str, list[str]]:
         """Links of `rel` from each of `ids` (or, with `reverse`, to each of them): id -> ids, sorted.
@@ -492,14 +506,18 @@ class View:
         Links are today's; the items at either end are filtered by the view when read.
         """
         ids = list(dict.fromkeys(ids))
+        cache = self._link_cache.setdefault((rel, reverse), {})
+        missing = [i for i in ids if i not in cache]
         near, far = ("dst", "src") if reverse else ("src", "dst")
-        out: dict[str, list[str]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            found: dict[str, list[str]] = {i: [] for i in chunk}
             sql = f"SELECT {near} AS near, {far} AS far FROM links WHERE rel = ? AND {near} IN ({_marks(chunk)}) ORDER BY far"
             for row in self.db.query(sql, [rel, *chunk]):
-                out.setdefault(row["near"], []).append(row["far"])
-        return out
+                found[row["near"]].append(row["far"])
+            cache.update(found)
+        # Read models ask item by item after a batched `prepare`: the cache makes that one query per batch.
+        return {i: list(cache[i]) for i in ids if cache[i]}
 
     # ------------------------------------------------------------------ matches
 

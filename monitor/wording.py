@@ -232,9 +232,9 @@ def update_phrase(update: Update) -> str:
     if kind is UpdateKind.OUTCOME:
         return f"uitslag: {update.new}"
     if kind is UpdateKind.NEW_VERSION:
-        return "herziene versie gepubliceerd"
+        return f"herziene versie van {document_label(update.about)}" if update.about else "herziene versie gepubliceerd"
     if kind is UpdateKind.TITLE:
-        return f"titel gewijzigd in ‘{update.new}’"
+        return f"titel van {document_label(update.about)} gewijzigd in ‘{update.new}’" if update.about else f"titel gewijzigd in ‘{update.new}’"
     return kind.value
 
 
@@ -319,10 +319,14 @@ def document_meta(document: Document) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def document_label(document: Document) -> str:
+    """'Brief regering 2026D42900' (the soort and number a reader can look up)."""
+    return " ".join(p for p in (document.soort or "document", document.documentnummer or "") if p)
+
+
 def new_document(document: Document) -> str:
     """'nieuw document: Motie (gewijzigd) 2026D51001 — Gewijzigde motie van …'."""
-    head = " ".join(p for p in (document.soort or "document", document.documentnummer or "") if p)
-    return f"nieuw document: {head}" + (f" — {document.onderwerp}" if document.onderwerp else "")
+    return f"nieuw document: {document_label(document)}" + (f" — {document.onderwerp}" if document.onderwerp else "")
 
 
 def appreciatie(zaak: Zaak) -> str | None:
@@ -344,12 +348,23 @@ def vote_result(zaak: Zaak) -> str | None:
 
 
 def _fracties(votes: list[Vote]) -> str:
-    return ", ".join(f"{v.fractie} ({v.zetels})" for v in votes) or "geen"
+    # Largest fractie first: how a reader weighs a vote.
+    ranked = sorted(votes, key=lambda v: (-v.zetels, v.fractie))
+    return ", ".join(f"{v.fractie} ({v.zetels})" for v in ranked) or "geen"
 
 
 def vote_pending() -> str:
     """For a motie on the stemmingen agenda that has not been voted on yet."""
     return "nog niet gestemd"
+
+
+def vote_at(zaak: Zaak, meeting_day: date | None) -> str:
+    """A motie's standing at a Stemmingen on `meeting_day`: its result there, or 'nog niet gestemd (eerder aangehouden, di 17 nov)'."""
+    if zaak.decided_before(meeting_day):
+        earlier = zaak.uitslag or "besproken"
+        when = zaak.besluiten[-1].datum
+        return f"{vote_pending()} (eerder {earlier}, {day(when)})"
+    return vote_result(zaak) or vote_pending()
 
 
 # ---------------------------------------------------------------------------- reasons and sources

@@ -26,6 +26,8 @@ from monitor.store import Store
 
 FIRST = "2026-11-24T08:00"  # after the Kamer published run1
 SECOND = "2026-11-30T08:00"  # after run2: moved, cancelled, deleted, re-created
+THIRD = "2026-12-07T08:00"  # after run3: jeugd debate cancelled with a Noot, Stemmingen with a late motie, a new letter
+FOURTH = "2026-12-09T08:00"  # after run4: the votes, a revised version of the letter
 
 RULES = """\
 dossiers:
@@ -50,9 +52,17 @@ INTERNALS = re.compile(
 
 
 @pytest.fixture
-def kamer(tmp_path):
-    """A config directory whose only source is the replay server, fetched twice (run1, then run2)."""
+def replay():
+    """The loopback SyncFeed replay server, with nothing published yet."""
     feed = SyncFeedReplay(page_size=50).start()
+    yield feed
+    feed.stop()
+
+
+@pytest.fixture
+def kamer(tmp_path, replay):
+    """A config directory whose only source is the replay server, fetched twice (run1, then run2)."""
+    feed = replay
     feed.publish("run1")
     sources = (
         f"sources:\n  - id: tk\n    kind: tk\n    base_url: {feed.url}\n    label: Tweede Kamer\nhttp:\n  retries: 0\n"
@@ -62,8 +72,17 @@ def kamer(tmp_path):
     assert cli(config, "run", now=FIRST, out=tmp_path / "first.txt") == 0
     feed.publish("run2")
     assert cli(config, "run", now=SECOND, out=tmp_path / "second.txt") == 0
-    yield config
-    feed.stop()
+    return config
+
+
+@pytest.fixture
+def fortnight(kamer, replay, tmp_path):
+    """The same directory fetched twice more: a week later (run3) and the day after the vote (run4)."""
+    replay.publish("run3")
+    assert cli(kamer, "run", now=THIRD, out=tmp_path / "third.txt") == 0
+    replay.publish("run4")
+    assert cli(kamer, "run", now=FOURTH, out=tmp_path / "fourth.txt") == 0
+    return kamer
 
 
 def cli(config: Path, *args: str, now: str = SECOND, out: Path | None = None) -> int:
@@ -218,3 +237,109 @@ def test_moments_are_stored_with_their_status_history(kamer):
         assert [h["status"] for h in store.moment_history(agendering["id"])] == ["gepland", "geannuleerd"]
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------------- stemmingen, a late motie, a Noot, a revised letter
+
+LATE_MOTIE = "2026Z21500"
+HELD_MOTIE = "2026Z19012"
+
+
+def test_the_stemmingen_action_names_each_motie_its_indieners_appreciatie_and_standing(fortnight, tmp_path, capsys):
+    report = output(fortnight, tmp_path, "run", "--no-fetch", now=THIRD)
+    action = report.split("ACTIE NODIG", 1)[1].split("\nGEWIJZIGD", 1)[0]
+    stemmingen = action[action.index("• Fracties benaderen voor de stemming — uiterlijk ma 7 dec"):]
+    assert "Stemmingen · plenaire vergadering · di 8 dec 2026 15:00" in stemmingen
+    assert "plenaire_vergaderingen/details/activiteit?id=2026A05110" in stemmingen
+    assert f"Gewijzigde motie van het lid El Idrissi c.s. (t.v.v. 31839-1103) over een landelijk dekkend aanbod van specialistische jeugdhulp ({LATE_MOTIE})" in stemmingen
+    assert "ingediend door R. El Idrissi (CDA), mede-indiener A.B. Jansen (GL-PvdA)" in stemmingen
+    assert "kabinetsappreciatie: Oordeel Kamer" in stemmingen and "kabinetsappreciatie: Ontraden" in stemmingen
+    # Held over on 17 November: not yet voted at this meeting, and the reader sees why it is back.
+    assert "nog niet gestemd (eerder aangehouden, di 17 nov)" in stemmingen
+    assert "commissie TK" not in report and "commissievergaderingen/details?id=2026A05110" not in report
+    payload = json.loads(output(fortnight, tmp_path, "run", "--no-fetch", "--format", "json", now=THIRD))
+    jsonschema.validate(payload, schema())
+    [vote_action] = [a for a in payload["actions"] if a["meeting"]["soort"] == "Stemmingen"]
+    assert vote_action["meeting"]["plenary"] is True and vote_action["meeting"]["where"] == "plenaire vergadering"
+    votes = {v["nummer"]: v for v in vote_action["votes"]}
+    assert set(votes) == {LATE_MOTIE, HELD_MOTIE}
+    assert [(p["naam"], p["fractie"], p["rol"]) for p in votes[LATE_MOTIE]["indieners"]] == [
+        ("R. El Idrissi", "CDA", "Indiener"), ("A.B. Jansen", "GL-PvdA", "Medeindiener")]
+    assert votes[LATE_MOTIE]["appreciatie"] == "Oordeel Kamer" and votes[LATE_MOTIE]["votes"] is None
+    digest = digest_text(fortnight, capsys, now=THIRD)["jeugd@gemeente.example"]
+    assert "• Fracties benaderen voor de stemming — uiterlijk ma 7 dec" in digest
+    assert "nog niet gestemd (eerder aangehouden, di 17 nov)" in digest
+
+
+def test_a_late_motie_is_news_in_its_dossier_and_no_action_of_its_own(fortnight, tmp_path, capsys):
+    report = output(fortnight, tmp_path, "run", "--no-fetch", now=THIRD)
+    jeugd = report.split("JEUGDZORG EN JEUGDHULP", 1)[1].split("\nWMO,", 1)[0]
+    assert "Nieuw in de Kamer — Moties:" in jeugd
+    assert f"vr 4 dec · Motie · Kamerstuk 31839 · {LATE_MOTIE}" in jeugd
+    # One entry for the zaak, its motie document folded in (not a second entry).
+    assert jeugd.count("• Gewijzigde motie van het lid El Idrissi") == 1
+    assert "nieuw document: Motie (gewijzigd/nader) 2026D43000" in jeugd
+    actions = report.split("ACTIE NODIG", 1)[1].split("\nGEWIJZIGD", 1)[0].split("\nVervallen of voorbij", 1)[0]
+    # The Wmo-tarieven debate and the Stemmingen, nothing "to react to".
+    assert re.findall(r"^• (.+?) —", actions, re.M) == ["Woordvoerders briefen", "Fracties benaderen voor de stemming"]
+    digest = digest_text(fortnight, capsys, now=THIRD)["jeugd@gemeente.example"]
+    assert digest.count("• Gewijzigde motie van het lid El Idrissi") == 1
+    assert "El Idrissi" not in digest_text(fortnight, capsys, now=THIRD)["wmo@gemeente.example"]
+
+
+def test_the_vote_is_told_with_the_fracties_and_their_seats_in_every_output(fortnight, tmp_path, capsys):
+    result = "aangenomen — voor 59: GL-PvdA (25), CDA (20), D66 (9), SP (5); tegen 24: VVD (24)"
+    report = output(fortnight, tmp_path, "run", "--no-fetch", now=FOURTH)
+    assert result in report
+    assert "verworpen — voor 24: VVD (24); tegen 59: GL-PvdA (25), CDA (20), D66 (9), SP (5)" in report
+    digest = digest_text(fortnight, capsys, now=FOURTH)["jeugd@gemeente.example"]
+    assert result in digest
+    payload = json.loads(output(fortnight, tmp_path, "run", "--no-fetch", "--format", "json", now=FOURTH))
+    jsonschema.validate(payload, schema())
+    kamer = [k for n in payload["news"] for k in n["kamer"]] + [c for c in payload["changed"] if c["type"] == "zaak"]
+    late = next(k for k in kamer if k["nummer"] == LATE_MOTIE)
+    assert late["uitslag"] == "aangenomen" and late["result"] == result
+    assert (late["votes"]["voor"], late["votes"]["tegen"]) == (59, 24)
+    assert {v["fractie"]: (v["soort"], v["zetels"]) for v in late["votes"]["fracties"]}["VVD"] == ("Tegen", 24)
+    # Known only after the vote: the report as of the Monday before shows no result.
+    before = output(fortnight, tmp_path, "run", "--no-fetch", now=THIRD)
+    assert "aangenomen —" not in before and "voor 59" not in before
+
+
+def test_a_cancelled_debate_shows_the_kamers_noot_as_plain_text(fortnight, tmp_path, capsys):
+    note = "Dit commissiedebat is geannuleerd. De commissie besluit later over een nieuwe datum."
+    report = output(fortnight, tmp_path, "run", "--no-fetch", now=THIRD)
+    assert f"nieuwe noot: {note}" in report
+    digest = digest_text(fortnight, capsys, now=THIRD)["jeugd@gemeente.example"]
+    assert note in digest
+    calendar = "\n".join(str(e.get("DESCRIPTION", "")) for e in ics(fortnight, tmp_path, now=THIRD))
+    assert note in calendar
+    payload = json.loads(output(fortnight, tmp_path, "run", "--no-fetch", "--format", "json", now=THIRD))
+    meetings = [a["meeting"] for a in payload["closed"]] + payload["agenda"]
+    assert {m["noot"] for m in meetings if m["onderwerp"] == "Jeugdbeleid"} == {note}
+    for text in (report, digest, calendar):
+        assert "<br" not in text and "geannuleerd.<" not in text
+
+
+def test_a_revised_letter_says_herziene_versie_in_every_output(fortnight, tmp_path, capsys):
+    phrase = "herziene versie van Brief regering 2026D42900"
+    report = output(fortnight, tmp_path, "run", "--no-fetch", now=FOURTH)
+    assert phrase in report
+    assert phrase in digest_text(fortnight, capsys, now=FOURTH)["jeugd@gemeente.example"]
+    payload = json.loads(output(fortnight, tmp_path, "run", "--no-fetch", "--format", "json", now=FOURTH))
+    updates = [u for n in payload["news"] for k in n["kamer"] for u in k["updates"]]
+    updates += [u for c in payload["changed"] if c["type"] != "meeting" for u in c["updates"]]
+    assert [(u["kind"], u["document"], u["text"]) for u in updates if u["kind"] == "new_version"] == [("new_version", "2026D42900", phrase)]
+    # Not yet revised as of the week before.
+    assert "herziene versie" not in output(fortnight, tmp_path, "run", "--no-fetch", now=THIRD)
+
+
+def test_the_whole_fortnight_reads_without_internals(fortnight, tmp_path, capsys):
+    for now in (THIRD, FOURTH):
+        texts = {"report": output(fortnight, tmp_path, "run", "--no-fetch", now=now), **digest_text(fortnight, capsys, now=now)}
+        for event in ics(fortnight, tmp_path, now=now):
+            texts[str(event["UID"])] = "\n".join(str(event.get(k, "")) for k in ("SUMMARY", "DESCRIPTION", "LOCATION"))
+        for name, text in texts.items():
+            found = INTERNALS.search(text)
+            assert found is None, f"{now} {name}: {found.group(0)!r}"
+            assert "<br" not in text and "None" not in text

@@ -9,6 +9,7 @@ deelnemer, a new vote, a kabinetsappreciatie and a letter on the agenda of an ol
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from datetime import date, datetime, timedelta
@@ -105,8 +106,9 @@ def test_activity_item_has_the_contract_shape(store, feed):
     data = a1.data
     assert set(data) == {
         "id", "nummer", "soort", "onderwerp", "status", "datum", "aanvangstijd", "eindtijd", "locatie", "commissie",
-        "agenda", "agendapunten", "deelnemers", "vervangen_vanuit", "voortgezet_vanuit",
+        "agenda", "agendapunten", "deelnemers", "vervangen_vanuit", "voortgezet_vanuit", "noot",
     }
+    assert data["noot"] is None  # xsi:nil
     assert (data["soort"], data["status"], data["datum"], data["locatie"]) == ("Commissiedebat", "Gepland", "2026-12-10", "Thorbeckezaal")
     assert data["eindtijd"] == "2026-12-10T13:00:00+01:00"
     assert data["commissie"] == {"id": C_VWS, "afkorting": "VWS", "naam": "vaste commissie voor Volksgezondheid, Welzijn en Sport"}
@@ -166,7 +168,7 @@ def test_digest_and_report_read_the_zaak_as_written(store, feed):
     z2 = Zaak.from_item(item(store, "zaak", Z2))
     assert wording.indieners(z2) == "ingediend door A.B. Jansen (GL-PvdA), mede-indiener M. Bakker (SP)"
     assert wording.appreciatie(z2) == "kabinetsappreciatie: Oordeel Kamer"
-    assert wording.vote_result(z2) == "aangenomen — voor 50: CDA (20), GL-PvdA (25), SP (5); tegen 24: VVD (24)"
+    assert wording.vote_result(z2) == "aangenomen — voor 50: GL-PvdA (25), CDA (20), SP (5); tegen 24: VVD (24)"
     d1 = Document.from_item(item(store, "document", g("d0", 1)))
     assert wording.document_meta(d1) == "Brief regering · Kamerstuk 31839 · 2026D40001"
 
@@ -182,9 +184,36 @@ def test_documents_become_items_when_pa_staff_care(store, feed):
         "id": g("d0", 1), "documentnummer": "2026D40001", "soort": "Brief regering", "titel": "Jeugdzorg",
         "onderwerp": "Voortgangsbrief Hervormingsagenda Jeugd", "datum": "2026-10-05",
         "kamerstukdossier": {"nummer": "31839", "toevoeging": None, "titel": "Jeugdzorg"}, "volgnummer": 1099, "zaak_ids": [Z1],
+        "versie_id": None,  # this fixture entry has no HuidigeDocumentVersie
     }
     d4 = item(store, "document", g("d0", 4))  # not a PA soort, but on the procedurevergadering's agenda
     assert d4.url == f"{feed.url}/SyncFeed/2.0/Resources/{g('d0', 4)}"
+
+
+def test_plenary_meetings_link_to_their_plenary_page(store, feed):
+    fetch(store, feed)
+    plenary = "https://www.tweedekamer.nl/debat_en_vergadering/plenaire_vergaderingen/details/activiteit?id="
+    assert item(store, "activiteit", A3).url == plenary + "2026A05003"  # a tweeminutendebat
+    assert item(store, "activiteit", A4).url == plenary + "2026A04999"  # the Stemmingen
+    assert item(store, "activiteit", A5).url.startswith("https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/")
+
+
+def test_the_noot_is_plain_text_and_a_new_document_version_is_a_revision(store, feed):
+    fetch(store, feed)
+    for stage in ("run2", "run3"):
+        feed.publish(stage)
+    fetch(store, feed, NOW + timedelta(days=14))
+    a1 = item(store, "activiteit", A1)
+    assert a1.data["status"] == "Geannuleerd"
+    # '<br />' in the Kamer's note is a line break to a reader, not markup to show.
+    assert a1.data["noot"] == "Dit commissiedebat is geannuleerd. De commissie besluit later over een nieuwe datum."
+    letter = item(store, "document", g("d0", 8))
+    assert letter.data["versie_id"] == g("dd", 1)
+    feed.publish("run4")
+    fetch(store, feed, NOW + timedelta(days=16))
+    assert item(store, "document", g("d0", 8)).data["versie_id"] == g("dd", 2)
+    diffs = [json.loads(r["diff"]) for r in store.db.query("SELECT diff FROM changes WHERE item_id = ?", [f"tk:document/{g('d0', 8)}"])]
+    assert [d["versie_id"] for d in diffs if "versie_id" in d] == [[g("dd", 1), g("dd", 2)]]
 
 
 def test_quiet_run_costs_one_request_per_category_and_writes_nothing(store, feed):

@@ -180,12 +180,12 @@ def _xsd_elements(name: str) -> set[str]:
 @pytest.mark.parametrize(
     "xsd, element, fields, refs",
     [
-        ("activiteit", "activiteit", {"soort", "nummer", "onderwerp", "datum", "aanvangstijd", "eindtijd", "locatie", "status", "voortouwafkorting", "voortouwnaam"}, {"voortouwcommissie", "vervangenVanuit", "voortgezetVanuit"}),
+        ("activiteit", "activiteit", {"soort", "nummer", "onderwerp", "datum", "aanvangstijd", "eindtijd", "locatie", "status", "voortouwafkorting", "voortouwnaam", "noot"}, {"voortouwcommissie", "vervangenVanuit", "voortgezetVanuit"}),
         ("agendapunt", "agendapunt", {"onderwerp", "volgorde"}, {"activiteit"}),
         ("activiteitactor", "activiteitActor", {"actorNaam", "actorFractie", "relatie", "volgorde"}, {"activiteit", "persoon"}),
         ("zaak", "zaak", {"nummer", "soort", "titel", "onderwerp", "gestartOp", "afgedaan", "kabinetsappreciatie"}, {"kamerstukdossier", "agendapunt", "activiteit"}),
         ("zaakactor", "zaakActor", {"actorNaam", "actorFractie", "actorAfkorting", "relatie"}, {"zaak", "persoon", "commissie"}),
-        ("document", "document", {"soort", "documentNummer", "titel", "onderwerp", "datum", "volgnummer"}, {"zaak", "agendapunt", "activiteit", "kamerstukdossier"}),
+        ("document", "document", {"soort", "documentNummer", "titel", "onderwerp", "datum", "volgnummer"}, {"zaak", "agendapunt", "activiteit", "kamerstukdossier", "huidigeDocumentVersie"}),
         ("kamerstukdossier", "kamerstukdossier", {"nummer", "toevoeging", "titel"}, set()),
         ("besluit", "besluit", {"besluitSoort", "besluitTekst", "stemmingsSoort", "status", "agendapuntZaakBesluitVolgorde"}, {"agendapunt", "zaak"}),
         ("stemming", "stemming", {"soort", "fractieGrootte", "actorFractie"}, {"besluit", "fractie", "persoon"}),

@@ -223,7 +223,8 @@ def _reason(reason: Reason) -> dict[str, Any]:
 
 
 def _update(update: Update) -> dict[str, Any]:
-    return {"kind": update.kind.name.lower(), "old": update.old, "new": update.new, "seen_at": update.seen_at, "text": wording.update_phrase(update)}
+    about = update.about.documentnummer if update.about else None
+    return {"kind": update.kind.name.lower(), "old": update.old, "new": update.new, "seen_at": update.seen_at, "document": about, "text": wording.update_phrase(update)}
 
 
 def _woordvoerder(person: Woordvoerder) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from .. import wording
@@ -121,7 +122,7 @@ def action_block(action: Action, titles: dict[str, str], new: bool = False) -> B
     lines += _trigger_lines(entry.triggers)
     lines += _meeting_detail_lines(entry)
     for vote in action.votes:
-        lines += _vote_lines(vote)
+        lines += _vote_lines(vote, meeting.day)
     if action.woordvoerders:
         lines.append(Line(f"{wording.LABEL_WOORDVOERDERS}:", "plain"))
         lines += [Line(clean(wording.woordvoerder(w), 300), "person") for w in action.woordvoerders]
@@ -258,12 +259,12 @@ def _meeting_detail_lines(entry: MeetingEntry) -> list[Line]:
     return lines
 
 
-def _vote_lines(entry: KamerEntry) -> list[Line]:
+def _vote_lines(entry: KamerEntry, meeting_day: date | None) -> list[Line]:
     assert entry.zaak is not None
     zaak = entry.zaak
     head = f"{wording.LABEL_VOTES}: {wording.zaak_title(zaak)}" + (f" ({zaak.nummer})" if zaak.nummer else "")
     lines = [Line(clean(head, 400), "vote")]
-    details = [wording.indieners(zaak), wording.appreciatie(zaak), wording.vote_result(zaak) or wording.vote_pending()]
+    details = [wording.indieners(zaak), wording.appreciatie(zaak), wording.vote_at(zaak, meeting_day)]
     lines += [Line(clean("   " + d, 400), "meta") for d in details if d]
     return lines
 

@@ -21,11 +21,15 @@ from typing import Any
 
 import sqlite_utils
 
-from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Item
+from bs4 import BeautifulSoup
+
+from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Commissie, Item, is_plenary
 from ..timeutil import AMS, iso
 from .tk_parse import parse_time
 
 ACTIVITY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/details?id={nummer}"
+# Plenary meetings (debates, Stemmingen) have their own pages; the commissievergadering page shows nothing for them.
+PLENARY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/plenaire_vergaderingen/details/activiteit?id={nummer}"
 KAMERSTUK_URL = "https://www.tweedekamer.nl/kamerstukken/{path}detail?id={nummer}"
 
 # Lower-cased values seen in the data or documented (tk-api.md §2); anything else is news.
@@ -304,6 +308,8 @@ class Builder:
             if person not in people:
                 people.append(person)
         nummer = text(f.get("nummer"))
+        commissie = self._commissie(a.ref("voortouwcommissie"), text(f.get("voortouwafkorting")), text(f.get("voortouwnaam")))
+        page = PLENARY_URL if is_plenary(soort, Commissie.parse(commissie)) else ACTIVITY_URL
         data = {
             "id": a.id,
             "nummer": nummer,
@@ -314,12 +320,13 @@ class Builder:
             "aanvangstijd": iso(start) if start else None,
             "eindtijd": iso(local_time(f.get("eindtijd"))),
             "locatie": text(f.get("locatie")),
-            "commissie": self._commissie(a.ref("voortouwcommissie"), text(f.get("voortouwafkorting")), text(f.get("voortouwnaam"))),
+            "commissie": commissie,
             "agenda": [p["onderwerp"] for p in agendapunten if p["onderwerp"]],
             "agendapunten": agendapunten,
             "deelnemers": people,
             "vervangen_vanuit": a.ref("vervangenvanuit"),
             "voortgezet_vanuit": a.ref("voortgezetvanuit"),
+            "noot": plain_text(f.get("noot")),
         }
         parts: list[str | None] = [onderwerp, soort]
         for point in agendapunten:
@@ -332,7 +339,7 @@ class Builder:
             kind=KIND_ACTIVITY,
             title=onderwerp or soort or "Kameractiviteit",
             text=join_text(parts),
-            url=ACTIVITY_URL.format(nummer=nummer) if nummer else None,
+            url=page.format(nummer=nummer) if nummer else None,
             published_at=_first_known(a),
             event_at=data["aanvangstijd"] or data["datum"],
             data=data,
@@ -555,6 +562,8 @@ class Builder:
                 "kamerstukdossier": self._dossier(d.ref("kamerstukdossier")),
                 "volgnummer": integer(f.get("volgnummer")),
                 "zaak_ids": zaak_ids,
+                # A new version id is a revised publication (a 'herdruk' or corrected letter).
+                "versie_id": d.ref("huidigedocumentversie"),
             },
             raw=_raw(d),
         )
@@ -642,6 +651,16 @@ def local_time(value: Any) -> datetime | None:
     """A Kamer date/time in Amsterdam time (naive values are Amsterdam local time)."""
     parsed = parse_time(str(value), naive_tz=AMS) if value else None
     return parsed.astimezone(AMS) if parsed else None
+
+
+def plain_text(value: Any) -> str | None:
+    """HTML the Kamer puts in notes ('Herziene versie<br /><u>Spreektijd</u> …') as one line of text."""
+    raw = text(value)
+    if raw is None:
+        return None
+    if "<" in raw:
+        raw = BeautifulSoup(raw, "html.parser").get_text(" ")
+    return text(raw)
 
 
 def join_text(parts: Iterable[str | None]) -> str:
