@@ -90,7 +90,7 @@ def relevant_chains(view: View, rules_config: RulesConfig, start: date, end: dat
     margin = math.ceil(longest * 7 / 5) + 7  # working days to calendar days, with room for holidays
     activities = view.activities(start, end + timedelta(days=margin))
     since = (datetime.combine(start, datetime.min.time(), AMS) - timedelta(days=MOVES_LOOKBACK_DAYS)).isoformat()
-    moved = view.items(view.moved_activities(since, start, end + timedelta(days=margin)), deleted=True)
+    moved = view.items(view.moved_activities(since), deleted=True)
     seeds = {a.id: a for a in activities} | moved
     return meeting_chains(view, seeds.values())
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .models import KIND_ACTIVITY, TRACKED_FIELDS, Change, Item, Match, SourceHealth
+from .models import KIND_ACTIVITY, TRACKED_FIELDS, Change, Item, Match, MeetingStatus, SourceHealth
 from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -478,27 +478,30 @@ class View:
             (a for a in found.values() if a.event_at and low <= a.event_at < high), key=lambda a: (a.event_at or "", a.id)
         )
 
-    def moved_activities(self, since: str, start: date, end: date) -> list[str]:
-        """Meetings that moved after `since` (and by as_of) from a day in [start, end] to another day.
+    def moved_activities(self, since: str) -> list[str]:
+        """Meetings that moved, were cancelled, lapsed or were deleted after `since` (and by as_of).
 
-        Those moved into the range, cancelled or deleted in it are among `activities` already.
+        A status that became Uitgevoerd (held) is left out: it is most of the status changes and
+        no news about a meeting outside the window.
         """
         sql = """
-            SELECT item_id, diff FROM changes
+            SELECT item_id, fields, diff FROM changes
             WHERE seen_at > ? AND seen_at <= ? AND item_id IN (SELECT id FROM items WHERE kind = ?)
-              AND (fields LIKE '%datum%' OR fields LIKE '%aanvangstijd%')
+              AND (fields LIKE '%datum%' OR fields LIKE '%aanvangstijd%' OR fields LIKE '%status%' OR fields LIKE '%verwijderd%')
         """
-        low, high = start.isoformat(), end.isoformat()
-        found: list[str] = []
+        found: dict[str, None] = {}
         for row in self.db.query(sql, [since, self.at, KIND_ACTIVITY]):
-            try:
-                diff = json.loads(row["diff"] or "{}")
-            except ValueError:
+            names = set((row["fields"] or "").split(","))
+            if names & {"datum", "aanvangstijd", "verwijderd"}:
+                found[row["item_id"]] = None
                 continue
-            olds = [str(diff[name][0])[:10] for name in ("datum", "aanvangstijd") if name in diff and diff[name] and diff[name][0]]
-            if any(low <= old <= high for old in olds) and row["item_id"] not in found:
-                found.append(row["item_id"])
-        return found
+            try:
+                status = (json.loads(row["diff"] or "{}").get("status") or [None, None])[1]
+            except (ValueError, AttributeError):
+                status = None
+            if MeetingStatus.parse(status) in (MeetingStatus.GEANNULEERD, MeetingStatus.VERVALLEN, MeetingStatus.VERPLAATST):
+                found[row["item_id"]] = None
+        return list(found)
 
     def linked(self, ids: Iterable[str], rel: str, *, reverse: bool = False) -> dict[str, list[str]]:
         """Links of `rel` from each of `ids` (or, with `reverse`, to each of them): id -> ids, sorted.
@@ -620,17 +623,6 @@ class View:
             for change in _flatten(self.db.query(sql + " ORDER BY seen_at, id", args)):
                 out.setdefault(change.item_id, []).append(change)
         return out
-
-    def changed_since(self, since: str | None = None, after_id: int | None = None) -> list[str]:
-        """Items with a change after `since` (seen_at) or after change row `after_id`, up to as_of."""
-        sql, args = "SELECT DISTINCT item_id FROM changes WHERE seen_at <= ?", [self.at]
-        if after_id is not None:
-            sql += " AND id > ?"
-            args.append(after_id)
-        if since is not None:
-            sql += " AND seen_at > ?"
-            args.append(since)
-        return [r["item_id"] for r in self.db.query(sql + " ORDER BY item_id", args)]
 
     def changes_in_period(self, since: str | None = None, after_id: int | None = None) -> dict[str, list[Change]]:
         """Every item's changes after change row `after_id` and/or seen after `since`, up to as_of."""

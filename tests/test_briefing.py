@@ -276,9 +276,11 @@ def test_a_late_motie_is_news_in_its_dossier_and_no_action_of_its_own(fortnight,
     jeugd = report.split("JEUGDZORG EN JEUGDHULP", 1)[1].split("\nWMO,", 1)[0]
     assert "Nieuw in de Kamer — Moties:" in jeugd
     assert f"vr 4 dec · Motie · Kamerstuk 31839 · {LATE_MOTIE}" in jeugd
-    # One entry for the zaak, its motie document folded in (not a second entry).
+    # One entry for the zaak, its motie document folded in: not a second entry, not a "nieuw
+    # document" line repeating the motie's own text, but the link opens that document.
     assert jeugd.count("• Gewijzigde motie van het lid El Idrissi") == 1
-    assert "nieuw document: Motie (gewijzigd/nader) 2026D43000" in jeugd
+    assert f"moties/detail?id={LATE_MOTIE}&did=2026D43000" in jeugd
+    assert "nieuw document" not in jeugd
     actions = report.split("ACTIE NODIG", 1)[1].split("\nGEWIJZIGD", 1)[0].split("\nVervallen of voorbij", 1)[0]
     # The Wmo-tarieven debate and the Stemmingen, nothing "to react to".
     assert re.findall(r"^• (.+?) —", actions, re.M) == ["Woordvoerders briefen", "Fracties benaderen voor de stemming"]
