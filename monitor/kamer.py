@@ -178,9 +178,12 @@ class KamerIndex:
         naming = self.view.linked(ids, "activity", reverse=True)
         zaken = {z for zs in (*agenda.values(), *naming.values()) for z in zs if ":zaak/" in z}
         documents = self.view.linked(zaken, "document")
-        refs = set(ids) | {i for v in agenda.values() for i in v} | {i for v in naming.values() for i in v} | {d for v in documents.values() for d in v}
+        named = {i for v in naming.values() for i in v}
+        refs = set(ids) | {i for v in agenda.values() for i in v} | named | {d for v in documents.values() for d in v}
         self.view.matches(refs)
-        self.view.load(refs)
+        # Only the zaken that name a meeting are read in full (for the agendapunt they name);
+        # of the rest `touches` needs the matches alone.
+        self.view.load(set(ids) | named)
 
     def touches(self, activity: Item) -> dict[str, list[str]]:
         """The dossiers an activity touches, each with the agenda points that make it so.

@@ -424,7 +424,20 @@ class Meeting:
 
     @classmethod
     def from_item(cls, item: Item) -> Meeting:
-        """Read an `activiteit` item (tolerant: missing keys give None/empty)."""
+        """Read an `activiteit` item (tolerant: missing keys give None/empty).
+
+        The result is kept on the item: the read side asks for the same meeting many times
+        (chains, dossiers, moments, people), and an item read from the store is not changed.
+        """
+        cached = item.__dict__.get("_meeting")
+        if cached is not None and cached[0] == item.data.get("id"):
+            return cached[1]
+        meeting = cls._parse(item)
+        item.__dict__["_meeting"] = (item.data.get("id"), meeting)
+        return meeting
+
+    @classmethod
+    def _parse(cls, item: Item) -> Meeting:
         data = item.data
         agenda = []
         for point in data.get("agendapunten") or []:

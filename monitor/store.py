@@ -33,7 +33,10 @@ from .models import KIND_ACTIVITY, TRACKED_FIELDS, Change, Item, Match, MeetingS
 from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# What the read side loads of an item: everything but `raw` (the payload as fetched, often the
+# largest column, needed only to re-derive items after a parser fix).
+_VIEW_COLUMNS = "id, source, external_id, kind, title, text, url, published_at, event_at, data, hash, first_seen, last_seen, last_changed, deleted_at"
 _CHUNK = 500  # SQLite's limit on bound parameters is 999 on old builds
 
 
@@ -267,15 +270,20 @@ class Store:
 
     def items_needing_match(self, rules_version: str) -> Iterator[Item]:
         """Items never matched, changed since they were matched, or matched under other rules."""
+        # Ids first, over the covering index idx_items_match: the usual answer is "none", and
+        # finding that must not read every item's full row.
         sql = """
-            SELECT items.* FROM items
+            SELECT items.id FROM items
             LEFT JOIN match_state ON match_state.item_id = items.id
             WHERE items.deleted_at IS NULL
               AND (match_state.item_id IS NULL OR match_state.item_hash != items.hash OR match_state.rules_version != ?)
             ORDER BY items.id
         """
-        for row in self.db.query(sql, [rules_version]):
-            yield row_to_item(row)
+        ids = [r["id"] for r in self.db.query(sql, [rules_version])]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({_marks(chunk)}) ORDER BY id", chunk):
+                yield row_to_item(row)
 
     def replace_matches(self, item: Item, matches: list[Match], rules_version: str, at: str) -> None:
         """Replace an item's matches with a fresh set computed under `rules_version`."""
@@ -298,7 +306,7 @@ class Store:
 
     def matched_item_ids(self, dossiers: Iterable[str] | None = None) -> list[str]:
         """Ids of non-deleted items that match any (or the given) dossiers."""
-        sql = "SELECT DISTINCT m.item_id FROM matches m JOIN items i ON i.id = m.item_id WHERE i.deleted_at IS NULL"
+        sql = "SELECT DISTINCT m.item_id FROM matches m CROSS JOIN items i ON i.id = m.item_id WHERE i.deleted_at IS NULL"
         args: list[Any] = []
         if dossiers is not None:
             dossiers = list(dossiers)
@@ -390,7 +398,7 @@ class View:
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             found: set[str] = set()
-            for row in self.db.query(f"SELECT * FROM items WHERE id IN ({_marks(chunk)})", chunk):
+            for row in self.db.query(f"SELECT {_VIEW_COLUMNS} FROM items WHERE id IN ({_marks(chunk)})", chunk):
                 found.add(row["id"])
                 self._remember(row)
             for item_id in chunk:
@@ -465,7 +473,7 @@ class View:
         """Meetings (deleted ones too) on a day from `start` to `end` as known at as_of, by start."""
         low, high = start.isoformat(), (end + timedelta(days=1)).isoformat()
         rows = self.db.query(
-            "SELECT * FROM items WHERE kind = ? AND event_at >= ? AND event_at < ? AND first_seen <= ?", [KIND_ACTIVITY, low, high, self.at]
+            f"SELECT {_VIEW_COLUMNS} FROM items WHERE kind = ? AND event_at >= ? AND event_at < ? AND first_seen <= ?", [KIND_ACTIVITY, low, high, self.at]
         )
         ids = []
         for row in rows:
@@ -571,7 +579,7 @@ class View:
             when.append("(COALESCE(i.published_at, i.first_seen) >= ? AND COALESCE(i.published_at, i.first_seen) < ?)")
             args += [published_from, published_to or "9999"]
         sql = f"""
-            SELECT DISTINCT i.id FROM matches m JOIN items i ON i.id = m.item_id
+            SELECT DISTINCT i.id FROM matches m CROSS JOIN items i ON i.id = m.item_id
             WHERE m.dossier IN ({_marks(dossiers)}) AND i.kind IN ({_marks(kinds)}) AND i.first_seen <= ?
               {('AND (' + ' OR '.join(when) + ')') if when else ''}
             ORDER BY i.id
@@ -598,8 +606,10 @@ class View:
         out: dict[str, set[str]] = {d: set() for d in dossiers}
         if not dossiers or not kinds:
             return out
+        # CROSS JOIN keeps SQLite on this order: from the (few) matches of the dossiers to their
+        # items by key. Without statistics it would otherwise scan every item of the kinds.
         sql = f"""
-            SELECT m.dossier, m.item_id FROM matches m JOIN items i ON i.id = m.item_id
+            SELECT m.dossier, m.item_id FROM matches m CROSS JOIN items i ON i.id = m.item_id
             WHERE m.dossier IN ({_marks(dossiers)}) AND i.kind IN ({_marks(kinds)}) AND i.first_seen <= ?
               AND (i.deleted_at IS NULL OR i.deleted_at > ?)
         """
@@ -685,7 +695,8 @@ def migrate(db: sqlite_utils.Database) -> None:
 
     `PRAGMA user_version` counts the migrations done: 1 is the first release's schema (core
     tables only), 2 adds versions, links, the fetch log and stored moments, back-filled from the
-    change log. On an up-to-date database nothing is written.
+    change log; 3 adds a covering index for the match stage's "what needs matching". On an
+    up-to-date database nothing is written.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version >= SCHEMA_VERSION and "items" in db.table_names():
@@ -700,7 +711,7 @@ def migrate(db: sqlite_utils.Database) -> None:
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if existing:
+        if existing and version < 2:
             _backfill(db)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
@@ -722,6 +733,7 @@ def _core_schema(db: sqlite_utils.Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_items_published_at ON items (published_at);
         CREATE INDEX IF NOT EXISTS idx_items_first_seen ON items (first_seen);
         CREATE INDEX IF NOT EXISTS idx_items_last_changed ON items (last_changed);
+        CREATE INDEX IF NOT EXISTS idx_items_match ON items (id, hash, deleted_at);
         CREATE TABLE IF NOT EXISTS item_versions (
             item_id TEXT NOT NULL, seen_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
             kind TEXT, title TEXT, text TEXT, url TEXT, published_at TEXT, event_at TEXT, data TEXT,
@@ -823,7 +835,7 @@ def row_to_item(row: dict[str, Any]) -> Item:
         published_at=row["published_at"],
         event_at=row["event_at"],
         data=json.loads(row["data"]) if row["data"] else {},
-        raw=row["raw"] or "",
+        raw=row.get("raw") or "",
     )
 
 

@@ -102,3 +102,68 @@ def test_data_survives_roundtrip(tmp_path):
     again = store.get_item(item.id)
     assert again == item
     assert json.loads(store.item_row(item.id)["data"])["agendapunten"][0]["id"] == "ap1"
+
+
+# ---------------------------------------------------------------------------- migrations
+
+
+def _schema_and_rows(path) -> tuple[int, list[str]]:
+    store = Store(path)
+    try:
+        version = store.db.execute("PRAGMA user_version").fetchone()[0]
+        return version, list(store.db.conn.iterdump())
+    finally:
+        store.close()
+
+
+def _indexes(path) -> set[str]:
+    store = Store(path)
+    try:
+        return {r["name"] for r in store.db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        store.close()
+
+
+def test_a_first_release_database_gets_versions_links_and_the_match_index(tmp_path):
+    path = tmp_path / "monitor.db"
+    store = Store(path)
+    store.upsert_item(_activity(datum="2026-12-03"), "2026-11-20T08:00:00+01:00")
+    store.upsert_item(_activity(datum="2026-12-10"), "2026-11-24T08:00:00+01:00")
+    # Back to the first release's shape: core tables only, user_version 1.
+    for table in ("item_versions", "links", "fetch_log", "moments", "moment_history"):
+        store.db.execute(f"DROP TABLE {table}")
+    store.db.execute("DROP INDEX idx_items_match")
+    store.db.execute("PRAGMA user_version = 1")
+    store.close()
+    version, _ = _schema_and_rows(path)
+    assert version == 3
+    assert "idx_items_match" in _indexes(path)
+    store = Store(path)
+    try:
+        versions = [(r["seen_at"], json.loads(r["data"])["datum"]) for r in store.db.query("SELECT * FROM item_versions ORDER BY seen_at")]
+        assert versions == [("2026-11-20T08:00:00+01:00", "2026-12-03"), ("2026-11-24T08:00:00+01:00", "2026-12-10")]
+    finally:
+        store.close()
+
+
+def test_a_version_2_database_gets_the_index_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "monitor.db"
+    store = Store(path)
+    store.upsert_item(_activity(datum="2026-12-03"), "2026-11-20T08:00:00+01:00")
+    store.db.execute("DROP INDEX idx_items_match")
+    store.db.execute("PRAGMA user_version = 2")
+    before = [line for line in store.db.conn.iterdump() if "idx_items_match" not in line]
+    store.close()
+    version, after = _schema_and_rows(path)
+    assert version == 3
+    assert [line for line in after if "idx_items_match" not in line] == before  # no back-fill run twice
+    assert any("idx_items_match" in line for line in after)
+
+
+def test_opening_an_up_to_date_database_writes_nothing(tmp_path):
+    path = tmp_path / "monitor.db"
+    Store(path).close()
+    stamp = path.stat().st_mtime_ns
+    version, dump = _schema_and_rows(path)
+    assert version == 3 and _schema_and_rows(path)[1] == dump
+    assert path.stat().st_mtime_ns == stamp
