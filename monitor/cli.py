@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import sys
 import textwrap
 import threading
@@ -23,7 +24,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config, ConfigError, load_config
-from .store import Store
+from .store import DatabaseError, Store
 from .timeutil import BadTime, format_nl, now as current_time, parse_instant
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCES = 0, 1, 2, 3
@@ -96,7 +97,29 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    return Store(_db_path(args))
+    path = _db_path(args)
+    problem = _db_problem(path)
+    if problem:
+        raise UsageError(problem)
+    try:
+        return Store(path)
+    except DatabaseError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    except sqlite3.DatabaseError as exc:  # corrupt beyond the header check
+        raise UsageError(f"{path} cannot be read as a monitor database ({exc}); point --db at the right file") from None
+
+
+def _db_problem(path: Path) -> str | None:
+    """Why `path` cannot be the database, checked before anything is created there (None: fine)."""
+    if path.is_dir():
+        return f"{path} is a folder; --db takes a database file, e.g. {path / 'monitor.db'}"
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist; create it first or choose another --db"
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return f"{path} is not a database (not SQLite); point --db at monitor's database file, or a new name to start one"
+    return None
 
 
 def _now(args: argparse.Namespace):  # noqa: ANN202 - datetime
@@ -188,6 +211,9 @@ def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
     """
     from .scheduler import LockBusy, lock_path_for, run_lock
 
+    problem = _db_problem(_db_path(args))
+    if problem:  # before the lock file would create anything next to a wrong --db
+        raise UsageError(problem)
     try:
         with run_lock(lock_path_for(_db_path(args)), wait=MANUAL_LOCK_WAIT, purpose=purpose):
             yield
@@ -518,6 +544,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     if getattr(args, "now", None):
         raise UsageError("the scheduler runs on the clock; --now does not go with it")
+    _open_store(args).close()  # a usable database (and its schema) before anything is scheduled
     jobs = Jobs(_config_dir(args), _db_path(args), progress=_progress(args))
     config = jobs.config
     digest_job = jobs.digest if config.sources.email else None

@@ -15,8 +15,6 @@ free of pipeline imports and easy to test with time under control.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import logging
 import os
 import signal
@@ -34,6 +32,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from filelock import FileLock, Timeout
 
 from .timeutil import AMS
 
@@ -59,44 +58,41 @@ def lock_path_for(db_path: str | Path) -> Path:
     return Path(f"{db_path}.lock")
 
 
+def holder_path_for(lock_path: str | Path) -> Path:
+    """The file next to the lock that says who holds it (`<db>.lock.holder`)."""
+    return Path(f"{lock_path}.holder")
+
+
 @contextmanager
 def run_lock(path: str | Path, wait: float = 0.0, purpose: str = "monitor", poll: float = 0.2) -> Iterator[None]:
     """Hold an exclusive lock on `path` for the duration of the block.
 
-    Waits up to `wait` seconds for another holder, then raises `LockBusy`. The lock is an
-    OS-level `flock`, so it is released when the process dies, even by SIGKILL: no stale locks.
-    The file records who holds it, for the error message of the next one who tries.
+    Waits up to `wait` seconds for another holder, then raises `LockBusy`. The lock is the
+    operating system's (`filelock`: flock on Unix, LockFileEx on Windows), so it is released
+    when the process dies, even by SIGKILL: no stale locks. Where neither exists, filelock falls
+    back to a lock file that a killed process leaves behind (delete it by hand). Who holds the
+    lock is written next to it, for the error message of the next one who tries.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the block)
-    deadline = time.monotonic() + wait
+    holder = holder_path_for(path)
+    lock = FileLock(str(path), timeout=wait, poll_interval=poll, thread_local=False)
     try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise LockBusy(f"the database is in use by {holder}; try again when it has finished") from None
-                time.sleep(poll)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{purpose} (pid {os.getpid()}, since {datetime.now(AMS):%Y-%m-%d %H:%M:%S})")
-        handle.flush()
+        lock.acquire()
+    except Timeout:
         try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            handle.flush()
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            who = holder.read_text(encoding="utf-8").strip()
+        except OSError:
+            who = ""
+        raise LockBusy(f"the database is in use by {who or 'another process'}; try again when it has finished") from None
+    try:
+        holder.write_text(f"{purpose} (pid {os.getpid()}, since {datetime.now(AMS):%Y-%m-%d %H:%M:%S})", encoding="utf-8")
+        yield
     finally:
-        handle.close()
+        try:
+            holder.write_text("", encoding="utf-8")
+        finally:
+            lock.release()
 
 
 # ---------------------------------------------------------------------------- working days

@@ -40,6 +40,10 @@ _VIEW_COLUMNS = "id, source, external_id, kind, title, text, url, published_at, 
 _CHUNK = 500  # SQLite's limit on bound parameters is 999 on old builds
 
 
+class DatabaseError(Exception):
+    """The database file cannot be used (written by a newer version of monitor, or not a database)."""
+
+
 class Store:
     """Typed access to the monitor database."""
 
@@ -53,7 +57,11 @@ class Store:
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=30000")
-        migrate(self.db)
+        try:
+            migrate(self.db)
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
@@ -699,6 +707,12 @@ def migrate(db: sqlite_utils.Database) -> None:
     up-to-date database nothing is written.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        # Opening it would look fine and then write rows an older schema does not describe.
+        raise DatabaseError(
+            f"the database has schema version {version}, newer than this monitor understands ({SCHEMA_VERSION}); "
+            "upgrade monitor (pip install -U monitor) or point --db at another database"
+        )
     if version >= SCHEMA_VERSION and "items" in db.table_names():
         return
     from .deliver import outbox  # noqa: PLC0415 - the store creates every table, so reading never writes

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -153,3 +155,23 @@ def test_describe_says_interval_and_next_run_in_words():
     scheduler = build_scheduler(config, lambda ids: None, None, "/tmp/unused.lock")
     [line] = describe(scheduler)
     assert line.startswith("fetch tk: every 1h30; ")
+
+
+def test_without_fcntl_monitor_still_runs_and_locks(tmp_path):
+    """A platform without fcntl (Windows without its own locking, or a trimmed Python): filelock's
+    portable lock takes over and a write command works."""
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    (config / "rules.yaml").write_text("dossiers:\n  jeugd:\n    title: Jeugdzorg\n    rules:\n      - name: kern\n        query: jeugdzorg\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "sys.modules['fcntl'] = None  # importing it now fails, as where it does not exist\n"
+        "from monitor.cli import main\n"
+        "import filelock\n"
+        "assert filelock.FileLock is not filelock.UnixFileLock, filelock.FileLock\n"
+        f"sys.exit(main(['run', '--config', {str(config)!r}, '-q', '--now', '2026-12-01T08:00', '--output', {str(tmp_path / 'r.txt')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "LOBBYRAPPORT" in (tmp_path / "r.txt").read_text(encoding="utf-8")
