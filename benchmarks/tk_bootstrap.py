@@ -2,7 +2,7 @@
 
 Run: `python benchmarks/tk_bootstrap.py` (loopback only; takes a minute or two).
 
-The loopback replay server (tests/fixtures/tk/replay.py) serves 18 years of synthetic SyncFeed
+The loopback replay server (monitor/demo/replay.py) serves 18 years of synthetic SyncFeed
 history per category on one global skiptoken range (1.000.000 - 25.000.000, published from
 September 2008 to yesterday), 250 entries per page like the live feed. (The composed fixtures
 are left out: their skiptokens belong to the tests' smaller world.) The volumes below are ASSUMPTIONS (the live feed's totals are not published);

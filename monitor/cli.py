@@ -32,13 +32,16 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCES = 0, 1, 2, 3
 DESCRIPTION = """\
 Watches the Tweede Kamer and the vakpers for your dossiers and tells you when to act.
 
-Configuration lives in two files in the current directory (or --config DIR):
+Configuration lives in two files in the current directory (or --config DIR, or $MONITOR_CONFIG):
   sources.yaml   what to fetch: the Kamer open data and RSS/Atom feeds
   rules.yaml     your dossiers and the rules that decide what belongs to them
+`monitor init DIR` writes starter versions; `monitor demo` shows it all working offline.
 """
 
 EPILOG = """\
 examples:
+  monitor demo --output demo          see it work offline on a bundled fortnight (no setup)
+  monitor init ~/pa-monitor           write a starter sources.yaml and rules.yaml
   monitor run                         fetch everything, print the report for the next 14 days
   monitor run --week 2026-W50         the report for one key week
   monitor run --no-fetch --format html --output rapport.html
@@ -73,7 +76,7 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     # `monitor run --now X`); SUPPRESS keeps the sub-parser from overwriting the top-level value.
     default: Any = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("common options")
-    group.add_argument("--config", metavar="DIR", default=default, help="directory with sources.yaml and rules.yaml (default: current directory)")
+    group.add_argument("--config", metavar="DIR", default=default, help="directory with sources.yaml and rules.yaml (default: $MONITOR_CONFIG or the current directory)")
     group.add_argument("--db", metavar="PATH", default=default, help="database file (default: $MONITOR_DB or monitor.db in the config directory)")
     group.add_argument("--now", metavar="ISO", default=default, help="evaluate as if it were this moment, e.g. 2026-12-01T08:00 (default: $MONITOR_NOW or the clock)")
     group.add_argument("-v", "--verbose", action="store_true", default=default, help="log what happens (to stderr)")
@@ -81,7 +84,7 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def _config_dir(args: argparse.Namespace) -> Path:
-    return Path(getattr(args, "config", None) or ".")
+    return Path(getattr(args, "config", None) or os.environ.get("MONITOR_CONFIG") or ".")
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -196,7 +199,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         store.close()
     if result.offline:
         # One dead feed is the feed's problem; all of them unreachable is ours.
-        print("note: no source could be reached: is this machine online? (a proxy is taken from HTTPS_PROXY)", file=sys.stderr)
+        print(
+            "note: no source could be reached: is this machine online? (a proxy is taken from HTTPS_PROXY)\n"
+            "      to see what monitor does without a connection: monitor demo --output demo",
+            file=sys.stderr,
+        )
     if result.all_failed:
         print(f"monitor: every source failed; the report shows only what was stored before (exit {EXIT_SOURCES})", file=sys.stderr)
         return EXIT_SOURCES
@@ -219,6 +226,55 @@ def _write_lock(args: argparse.Namespace, purpose: str) -> Iterator[None]:
             yield
     except LockBusy as exc:
         raise RuntimeFailure(f"{exc} (waited {MANUAL_LOCK_WAIT // 60} minutes)") from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the pipeline offline on the bundled fortnight and print (and write) what it makes."""
+    from .demo import DemoError, run_demo
+
+    if getattr(args, "now", None):
+        raise UsageError("the demo plays a fixed fortnight (23 November - 7 December 2026); --now does not go with it")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} is a file; give a directory to write the demo's files into")
+    try:
+        result = run_demo(output, _progress(args))
+    except DemoError as exc:
+        raise RuntimeFailure(f"the demo failed: {exc}") from None
+    sys.stdout.write(result.report)
+    say = _progress(args)
+    say(
+        f"\ndemo: the report as of {format_nl(result.now)}, made offline from bundled data "
+        f"({result.actions} actions, {result.woordvoerders} woordvoerders named, {result.news} news items)"
+    )
+    for path in result.files:
+        say(f"written: {path}")
+    say("next: monitor init DIR (a starter configuration), then monitor run --config DIR")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the starter sources.yaml and rules.yaml, never over existing files."""
+    from .demo import starter_file
+
+    directory = Path(args.directory) if args.directory else _config_dir(args)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is a file; give a directory for sources.yaml and rules.yaml")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("sources.yaml", "rules.yaml"):
+        target = directory / name
+        if target.exists():
+            print(f"kept {target}: it exists already (monitor init never overwrites)", file=sys.stderr)
+            continue
+        target.write_text(starter_file(name), encoding="utf-8")
+        print(f"written: {target}", file=sys.stderr)
+    where = "" if directory == Path(".") else f" --config {directory}"
+    print(
+        f"next: put your team's addresses in rules.yaml (recipients:), then\n"
+        f"  monitor rules check{where}\n  monitor run{where}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -591,7 +647,7 @@ window:
 examples:
   monitor run
   monitor run --week 2026-W50 --format markdown --output week50.md
-  monitor run --no-fetch --format json | jq '.items[].title'
+  monitor run --no-fetch --format json | jq '.actions[].moments[].label'
   monitor run --now 2026-12-01T08:00 --no-fetch      # the report as it was known on 1 December
 
 exit codes: 0 ok; 2 a configuration or usage error; 3 every source failed (the report shows
@@ -610,6 +666,46 @@ what was stored before).
     run.add_argument("--json-schema", action="store_true", help="print the JSON Schema of --format json and exit")
     _common(run, suppress=True)
     run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="see monitor work offline on a bundled fortnight of Kamer and vakpers data",
+        description=(
+            "Run the whole pipeline offline on bundled, recorded-shape data: a fortnight of the Tweede Kamer's "
+            "SyncFeed (a debate moved, one cancelled, one re-created, Stemmingen with a late motie) and a vakpers "
+            "feed, served by monitor's own loopback replay servers so the real fetch code runs, matched with the "
+            "starter rules of `monitor init`. Prints the report as of the fortnight's last day; with --output also "
+            "writes the HTML report, each recipient's HTML digest and the lobbykalender (.ics). Needs no network "
+            "and no configuration, and never touches your own database (it works in a temporary directory)."
+        ),
+        epilog="""\
+examples:
+  monitor demo                   the report, printed
+  monitor demo --output demo     and demo/report.html, demo/digest-*.html, demo/lobbykalender.ics
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--output", "-o", metavar="DIR", help="also write report.html, digest-<recipient>.html and lobbykalender.ics into DIR")
+    _common(demo, suppress=True)
+    demo.set_defaults(func=cmd_demo)
+
+    init = commands.add_parser(
+        "init",
+        help="write a starter sources.yaml and rules.yaml",
+        description=(
+            "Write a commented starter sources.yaml (the Tweede Kamer and vakpers feeds) and rules.yaml (the "
+            "sociaal-domein dossiers: jeugd, Wmo, Participatiewet, schulden, inburgering) into DIR. Existing files "
+            "are never overwritten."
+        ),
+        epilog="""\
+examples:
+  monitor init ~/pa-monitor && cd ~/pa-monitor && monitor rules check && monitor run
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("directory", nargs="?", default=None, metavar="DIR", help="where to write them (default: --config, $MONITOR_CONFIG or the current directory)")
+    _common(init, suppress=True)
+    init.set_defaults(func=cmd_init)
 
     sources = commands.add_parser(
         "sources",
@@ -740,7 +836,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # journald stamps every line itself; elsewhere (cron mail, docker logs, a terminal) a log
+    # line needs its own time.
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(level=level, format=stamp + "%(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

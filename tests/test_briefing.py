@@ -1,6 +1,6 @@
 """One briefing, one voice: the Kamer replay fortnight through every output.
 
-The scenario is the SyncFeed replay of tests/fixtures/tk: a jeugd debate moved (10 -> 17 Dec), a
+The scenario is the SyncFeed replay of monitor/demo/data/tk: a jeugd debate moved (10 -> 17 Dec), a
 procedurevergadering cancelled, a rondetafelgesprek deleted, a Wmo debate re-created in January,
 moties with votes and a changed appreciatie. Every test drives the real CLI (fetch through the
 loopback replay server, --now) and reads what a person reads.

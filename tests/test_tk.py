@@ -1,6 +1,6 @@
 """The Kamer source against a loopback SyncFeed replay server: paging, resume, changes, failures.
 
-The replay server (tests/fixtures/tk/replay.py) serves the composed fixture pages three entries at
+The replay server (monitor/demo/replay.py) serves the composed fixture pages three entries at
 a time, so every category pages. Stage `run1` is what exists before the first fetch; `run2`
 brings a moved, a cancelled, a deleted and a re-created meeting, a new agendapunt, a withdrawn
 deelnemer, a new vote, a kabinetsappreciatie and a letter on the agenda of an old meeting.

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.sources.tk_parse import FeedError, parse_entity, parse_page, parse_time, skiptoken_of
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tk"
+FIXTURES = Path(__file__).resolve().parents[1] / "monitor" / "demo" / "data" / "tk"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REAL_TK = SHARED / "real" / "tk"
 TK = "http://www.tweedekamer.nl/xsd/tkData/v1-0"
