@@ -261,19 +261,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} is a file; give a directory for sources.yaml and rules.yaml")
     directory.mkdir(parents=True, exist_ok=True)
+    say = _progress(args)
     for name in ("sources.yaml", "rules.yaml"):
         target = directory / name
         if target.exists():
-            print(f"kept {target}: it exists already (monitor init never overwrites)", file=sys.stderr)
+            say(f"kept {target}: it exists already (monitor init never overwrites)")
             continue
         target.write_text(starter_file(name), encoding="utf-8")
-        print(f"written: {target}", file=sys.stderr)
+        say(f"written: {target}")
     where = "" if directory == Path(".") else f" --config {directory}"
-    print(
-        f"next: put your team's addresses in rules.yaml (recipients:), then\n"
-        f"  monitor rules check{where}\n  monitor run{where}",
-        file=sys.stderr,
-    )
+    say(f"next: put your team's addresses in rules.yaml (recipients:), then\n  monitor rules check{where}\n  monitor run{where}")
     return EXIT_OK
 
 
