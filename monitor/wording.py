@@ -380,6 +380,14 @@ def reason(dossier_title: str, rule: str | None, terms: list[str]) -> str:
     return " · ".join(parts)
 
 
+def reasons(dossier_title: str, rules: list[tuple[str | None, list[str]]]) -> str:
+    """One dossier's matching rules in one phrase: 'Wmo · regels kern (Wmo), thuis ("huishoudelijke hulp")'."""
+    if len(rules) == 1:
+        return reason(dossier_title, *rules[0])
+    named = [f"{rule} ({', '.join(terms)})" if terms else str(rule) for rule, terms in rules]
+    return f"{dossier_title} · regels {', '.join(named)}"
+
+
 def source_name(source_id: str, label: str | None) -> str:
     """'tk (Tweede Kamer)': the id, which sources.yaml and `monitor sources` use, with its label."""
     return f"{source_id} ({label})" if label and label != source_id else source_id

@@ -345,3 +345,24 @@ def test_the_whole_fortnight_reads_without_internals(fortnight, tmp_path, capsys
             found = INTERNALS.search(text)
             assert found is None, f"{now} {name}: {found.group(0)!r}"
             assert "<br" not in text and "None" not in text
+
+
+def test_an_article_matching_three_rules_of_a_dossier_names_the_dossier_once():
+    from monitor.briefing import PressEntry, Reason
+    from monitor.models import Item
+    from monitor.render.layout import press_block
+
+    title = "Wmo, beschermd wonen en maatschappelijke opvang"
+    reasons = [
+        Reason("wmo", title, "eigen-bijdrage", ['"eigen bijdrage"', "huishoudelijke"], "… «eigen bijdrage» …"),
+        Reason("wmo", title, "kern", ["Wmo"]),
+        Reason("wmo", title, "thuis", ['"huishoudelijke hulp"']),
+        Reason("jeugd", "Jeugdzorg en jeugdhulp", "kern", ["jeugdhulp"]),
+    ]
+    item = Item(source="vak", external_id="a1", kind="artikel", title="Eigen bijdrage vervalt", url="https://vak.example/a1", published_at="2026-12-02T08:00:00+01:00")
+    block = press_block(PressEntry("vak:a1", item, "vak", "vakpers", ["wmo", "jeugd"], reasons, "2026-12-02T08:00:00+01:00"))
+    [why] = [line.text for line in block.lines if line.style == "why"]
+    assert why == (
+        f'Waarom: {title} · regels eigen-bijdrage ("eigen bijdrage", huishoudelijke), kern (Wmo), thuis ("huishoudelijke hulp"); '
+        "Jeugdzorg en jeugdhulp · regel kern · termen: jeugdhulp"
+    )

@@ -163,7 +163,7 @@ def agenda_block(entry: MeetingEntry, titles: dict[str, str], has_action: bool) 
         noted = any(u.kind is UpdateKind.NOTE for u in entry.updates)
         if meeting.noot and not noted and (badges or entry.updates):
             lines.append(Line(clean(wording.noot(meeting), 300), "note"))
-    lines.append(Line(clean(f"{wording.LABEL_WHY}: " + "; ".join(_reason_text(r) for r in entry.reasons), 400), "why"))
+    lines.append(Line(clean(f"{wording.LABEL_WHY}: " + _why(entry.reasons), 400), "why"))
     tone = "cancelled" if (meeting.status.cancelled or entry.deleted) else "plain"
     name = clean(wording.meeting_name(meeting), 300)
     return Block(name, safe_url(meeting.url), badges, lines, tone, entry.key, when=wording.meeting_when(meeting, with_year=False))
@@ -277,10 +277,22 @@ def _news_documents(entry: KamerEntry) -> list[Document]:
     return [d for d in entry.documents if (d.onderwerp or d.titel) not in own]
 
 
-def _reason_text(reason: Reason) -> str:
-    if reason.via:
-        return f"{reason.title} · {wording.LABEL_AGENDA_POINT.lower()}: {reason.via}"
-    return wording.reason(reason.title, reason.rule, [clean(t, 60) for t in reason.terms])
+def _why(reasons: list[Reason]) -> str:
+    """Why an entry is there: per dossier its rules with their terms (a dossier named once), or the agenda point."""
+    parts: list[str | list[Reason]] = []
+    groups: dict[str, list[Reason]] = {}
+    for reason in reasons:
+        if reason.via:
+            parts.append(f"{reason.title} · {wording.LABEL_AGENDA_POINT.lower()}: {reason.via}")
+            continue
+        if reason.dossier not in groups:
+            groups[reason.dossier] = []
+            parts.append(groups[reason.dossier])  # filled below; keeps the order of first appearance
+        groups[reason.dossier].append(reason)
+    return "; ".join(
+        part if isinstance(part, str) else wording.reasons(part[0].title, [(r.rule, [clean(t, 60) for t in r.terms]) for r in part])
+        for part in parts
+    )
 
 
 def _reason_lines(reasons: list[Reason]) -> list[Line]:
@@ -289,7 +301,7 @@ def _reason_lines(reasons: list[Reason]) -> list[Line]:
     if snippet:
         lines.append(Line(clean(snippet, 400), "snippet"))
     if reasons:
-        lines.append(Line(clean(f"{wording.LABEL_WHY}: " + "; ".join(_reason_text(r) for r in reasons), 500), "why"))
+        lines.append(Line(clean(f"{wording.LABEL_WHY}: " + _why(reasons), 500), "why"))
     return lines
 
 
