@@ -34,6 +34,7 @@ from .models import (
     KIND_ARTICLE,
     KIND_DOCUMENT,
     KIND_ZAAK,
+    Change,
     Document,
     Item,
     Match,
@@ -164,6 +165,14 @@ class KamerEntry:
     @property
     def url(self) -> str | None:
         return self.zaak.url if self.zaak else self.document.url if self.document else None
+
+    @property
+    def shown_documents(self) -> list[Document]:
+        """The documents worth telling: for a new zaak, not the one that is its own text (the letter, the motie)."""
+        if not self.new or self.zaak is None:
+            return self.documents
+        own = {t for t in (self.zaak.onderwerp, self.zaak.titel) if t}
+        return [d for d in self.documents if (d.onderwerp or d.titel) not in own]
 
     @property
     def published(self) -> date | None:
@@ -399,7 +408,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ meetings
 
-    def _meeting_entry(self, chain: MeetingChain, histories: dict[str, list]) -> MeetingEntry | None:
+    def _meeting_entry(self, chain: MeetingChain, histories: dict[str, list[Change]]) -> MeetingEntry | None:
         current = chain.current
         assert current is not None
         touched = self.index.touches(current)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from .kamer import json_list
 from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Change, Meeting, MeetingStatus, Update, UpdateKind
 
-_STATUS_KINDS = (UpdateKind.CANCELLED, UpdateKind.LAPSED, UpdateKind.REPLANNED, UpdateKind.AWAITING_DATE, UpdateKind.HELD)
+_STATUS_KINDS = (UpdateKind.CANCELLED, UpdateKind.LAPSED, UpdateKind.REPLANNED, UpdateKind.AWAITING_DATE)
 
 
 def updates(kind: str, changes: Iterable[Change]) -> list[Update]:

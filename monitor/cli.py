@@ -125,7 +125,7 @@ def _db_problem(path: Path) -> str | None:
     return None
 
 
-def _now(args: argparse.Namespace):  # noqa: ANN202 - datetime
+def _now(args: argparse.Namespace) -> datetime:
     try:
         return current_time(getattr(args, "now", None))
     except BadTime as exc:

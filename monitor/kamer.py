@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Item, Match, Meeting, MeetingStatus, MomentKind
+from .models import KIND_ACTIVITY, KIND_ZAAK, Item, Match, Meeting, MeetingStatus, MomentKind
 from .store import View
 
 # ---------------------------------------------------------------------------- soorten
@@ -292,18 +292,6 @@ def commissie_leden(view: View, commissie_id: str, on: date) -> list[dict[str, A
     from .sources import tk
 
     return tk.commissie_leden(view.store, commissie_id, on, register=personen(view, on))
-
-
-def documents_of(view: View, zaak_ids: Iterable[str]) -> dict[str, list[Item]]:
-    """The stored document items of each zaak item, as known at the view."""
-    links = view.linked(zaak_ids, "document")
-    docs = view.items({d for ds in links.values() for d in ds})
-    return {z: [docs[d] for d in ds if d in docs and docs[d].kind == KIND_DOCUMENT] for z, ds in links.items()}
-
-
-def zaken_of(view: View, document_ids: Iterable[str]) -> dict[str, list[str]]:
-    """The zaak item ids each document item belongs to."""
-    return view.linked(document_ids, "zaak")
 
 
 def json_list(value: Any) -> list[str]:

@@ -29,6 +29,10 @@ ITEM_KINDS = (KIND_ARTICLE, KIND_ACTIVITY, KIND_ZAAK, KIND_DOCUMENT)
 # meeting records `data.datum` and `data.aanvangstijd`, not one opaque "data changed".
 TRACKED_FIELDS = ("title", "text", "url", "published_at", "event_at", "kind")
 
+# Set on an Item the read side hands out (see `store.View`): it will not change, so values parsed
+# from it may be kept on it.
+READ_ONLY = "_read_only"
+
 
 @dataclass
 class Item:
@@ -197,7 +201,6 @@ class UpdateKind(StrEnum):
     AWAITING_DATE = "nieuwe datum volgt"
     CANCELLED = "geannuleerd"
     LAPSED = "vervallen"
-    HELD = "uitgevoerd"
     REPLANNED = "weer gepland"
     REMOVED = "van de agenda"
     RETURNED = "terug op de agenda"
@@ -426,15 +429,16 @@ class Meeting:
     def from_item(cls, item: Item) -> Meeting:
         """Read an `activiteit` item (tolerant: missing keys give None/empty).
 
-        The result is kept on the item: the read side asks for the same meeting many times
-        (chains, dossiers, moments, people), and an item read from the store is not changed.
+        An item the store's read side handed out (`View`, which marks it read-only) keeps its
+        meeting: chains, dossiers, moments and people ask for the same one many times. Items
+        being built or fetched may still change, so theirs is parsed afresh each time.
         """
+        if not item.__dict__.get(READ_ONLY):
+            return cls._parse(item)
         cached = item.__dict__.get("_meeting")
-        if cached is not None and cached[0] == item.data.get("id"):
-            return cached[1]
-        meeting = cls._parse(item)
-        item.__dict__["_meeting"] = (item.data.get("id"), meeting)
-        return meeting
+        if cached is None:
+            cached = item.__dict__["_meeting"] = cls._parse(item)
+        return cached
 
     @classmethod
     def _parse(cls, item: Item) -> Meeting:
@@ -550,9 +554,10 @@ class Zaak:
 
     def decided_before(self, day: date | None) -> bool:
         """Whether its latest decision was taken at an earlier meeting than one on `day` (a motie held over, then listed again)."""
-        if day is None or not self.besluiten:
+        decided = [b for b in self.besluiten if (b.status or "besluit").lower() == "besluit"]  # a Voorstel is not a decision yet
+        if day is None or not decided:
             return False
-        latest = self.besluiten[-1].datum
+        latest = decided[-1].datum
         return latest is not None and latest < day
 
     @property

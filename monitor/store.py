@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .models import KIND_ACTIVITY, TRACKED_FIELDS, Change, Item, Match, MeetingStatus, SourceHealth
+from .models import KIND_ACTIVITY, READ_ONLY, TRACKED_FIELDS, Change, Item, Match, MeetingStatus, SourceHealth
 from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -427,6 +427,9 @@ class View:
                 self._cache[item_id] = (version[0], version[1], row["first_seen"])
         else:
             self._cache[item_id] = (row_to_item(row), row["deleted_at"] is not None, row["first_seen"])
+        item = self._cache[item_id][0]
+        if item is not None:
+            item.__dict__[READ_ONLY] = True  # read models may keep what they parse from it
 
     def _version(self, item_id: str) -> tuple[Item, bool] | None:
         rows = list(
@@ -520,9 +523,11 @@ class View:
         return list(found)
 
     def linked(self, ids: Iterable[str], rel: str, *, reverse: bool = False) -> dict[str, list[str]]:
-        """Links of `rel` from each of `ids` (or, with `reverse`, to each of them): id -> ids, sorted.
+        """Links of `rel` from each of `ids` (or, with `reverse`, to each of them), as at as_of: id -> ids, sorted.
 
-        Links are today's; the items at either end are filtered by the view when read.
+        The table holds today's links. Every link is written from its source item's content, so
+        for items revised since as_of the links come from the version they had then; the items
+        at either end are filtered by the view when read.
         """
         ids = list(dict.fromkeys(ids))
         cache = self._link_cache.setdefault((rel, reverse), {})
@@ -534,9 +539,31 @@ class View:
             sql = f"SELECT {near} AS near, {far} AS far FROM links WHERE rel = ? AND {near} IN ({_marks(chunk)}) ORDER BY far"
             for row in self.db.query(sql, [rel, *chunk]):
                 found[row["near"]].append(row["far"])
+            if self.revised:
+                self._as_of_links(found, rel, reverse)
             cache.update(found)
         # Read models ask item by item after a batched `prepare`: the cache makes that one query per batch.
         return {i: list(cache[i]) for i in ids if cache[i]}
+
+    def _as_of_links(self, found: dict[str, list[str]], rel: str, reverse: bool) -> None:
+        """Replace today's links of revised source items in `found` by those of their as-of version."""
+        def then(item_id: str) -> set[str]:
+            item = self.item(item_id, deleted=True)
+            return {dst for r, dst in (item.links() if item else []) if r == rel}
+
+        if not reverse:
+            for src in [i for i in found if i in self.revised]:
+                found[src] = sorted(then(src))
+            return
+        for dst, sources in found.items():
+            kept = [src for src in sources if src not in self.revised or dst in then(src)]
+            found[dst] = kept
+        for src in sorted(self.revised):
+            for dst in then(src) & set(found):
+                if src not in found[dst]:
+                    found[dst].append(src)
+        for dst in found:
+            found[dst].sort()
 
     # ------------------------------------------------------------------ matches
 
@@ -656,14 +683,6 @@ class View:
             out.setdefault(change.item_id, []).append(change)
         return out
 
-    def changes_after(self, after_id: int) -> dict[str, list[Change]]:
-        """Each item's changes recorded after change row `after_id` (and by as_of)."""
-        out: dict[str, list[Change]] = {}
-        rows = self.db.query("SELECT * FROM changes WHERE id > ? AND seen_at <= ? ORDER BY seen_at, id", [after_id, self.at])
-        for change in _flatten(rows):
-            out.setdefault(change.item_id, []).append(change)
-        return out
-
     def last_change_id(self) -> int:
         """The id of the newest change row known at as_of (0 when none)."""
         row = next(iter(self.db.query("SELECT MAX(id) AS top FROM changes WHERE seen_at <= ?", [self.at])))
@@ -725,6 +744,11 @@ def migrate(db: sqlite_utils.Database) -> None:
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Another process may have migrated between our first look and the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            conn.execute("ROLLBACK")
+            return
         if existing and version < 2:
             _backfill(db)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -866,6 +890,10 @@ def _diff(old: Item, new: Item) -> dict[str, tuple[Any, Any]]:
         if getattr(old, name) != getattr(new, name):
             diff[name] = (getattr(old, name), getattr(new, name))
     for key in sorted(set(old.data) | set(new.data)):
+        if key not in old.data:
+            # A key the builder did not write before (a field added in an upgrade) is no change
+            # of the Kamer's: "nieuwe noot" for a note that was always there would be news that isn't.
+            continue
         before, after = old.data.get(key), new.data.get(key)
         if before != after:
             # A data key named like a column would shadow it in the log; prefix it instead.

@@ -82,6 +82,9 @@ STATUS_LABELS: dict[MomentStatus, str] = {
 }
 
 
+CANCELLED_PREFIX = "GEANNULEERD: "  # before the title of a calendar event that no longer happens
+
+
 def moment_label(kind: MomentKind | str) -> str:
     """'Woordvoerders briefen': the action, the same in every output."""
     return MOMENT_LABELS[MomentKind(kind)]
@@ -111,9 +114,10 @@ def action_line(moment: Moment) -> str:
     return f"{moment_label(moment.kind)} — {deadline_phrase(moment)}"
 
 
-def deadline_summary(moment: Moment) -> str:
-    """For a calendar event of the deadline: 'Deadline: Woordvoerders briefen — Jeugdbeleid'."""
-    return f"Deadline: {moment_label(moment.kind)} — {meeting_name(moment.meeting)}"
+def deadline_summary(moment: Moment, cancelled: bool = False) -> str:
+    """For a calendar event of the deadline: 'Deadline: Woordvoerders briefen — Jeugdbeleid' ('GEANNULEERD: …' when it lapsed)."""
+    text = f"Deadline: {moment_label(moment.kind)} — {meeting_name(moment.meeting)}"
+    return f"{CANCELLED_PREFIX}{text}" if cancelled else text
 
 
 # ---------------------------------------------------------------------------- meetings
@@ -174,7 +178,7 @@ def calendar_meeting_summary(meeting: Meeting, *, cancelled: bool, awaiting: boo
     """A meeting's calendar title: 'Commissiedebat Jeugdbeleid', 'GEANNULEERD: …', 'VERPLAATST (nieuwe datum volgt): …'."""
     name = meeting_name(meeting)
     if cancelled:
-        return f"GEANNULEERD: {name}"
+        return f"{CANCELLED_PREFIX}{name}"
     if awaiting:
         return f"VERPLAATST (nieuwe datum volgt): {name}"
     return name
@@ -183,14 +187,6 @@ def calendar_meeting_summary(meeting: Meeting, *, cancelled: bool, awaiting: boo
 def noot(meeting: Meeting) -> str | None:
     """The Kamer's note on a meeting ('HERZIENE CONVOCATIE; ...'), as one line."""
     return f"{LABEL_NOTE}: {meeting.noot}" if meeting.noot else None
-
-
-def cancelled_consequence(moments: list[Moment]) -> str:
-    """What a cancellation means for the actions: 'de briefing (uiterlijk vr 11 dec) vervalt'."""
-    labels = [moment_label(m.kind).lower() for m in moments]
-    if not labels:
-        return "geen actie meer nodig"
-    return f"{_join(labels)}: niet meer nodig"
 
 
 # ---------------------------------------------------------------------------- updates
@@ -207,8 +203,6 @@ def update_phrase(update: Update) -> str:
         return "geannuleerd"
     if kind is UpdateKind.LAPSED:
         return "vervallen"
-    if kind is UpdateKind.HELD:
-        return "gehouden"
     if kind is UpdateKind.REPLANNED:
         return "weer ingepland"
     if kind is UpdateKind.REMOVED:
@@ -362,7 +356,7 @@ def vote_at(zaak: Zaak, meeting_day: date | None) -> str:
     """A motie's standing at a Stemmingen on `meeting_day`: its result there, or 'nog niet gestemd (eerder aangehouden, di 17 nov)'."""
     if zaak.decided_before(meeting_day):
         earlier = zaak.uitslag or "besproken"
-        when = zaak.besluiten[-1].datum
+        when = [b for b in zaak.besluiten if (b.status or "besluit").lower() == "besluit"][-1].datum
         return f"{vote_pending()} (eerder {earlier}, {day(when)})"
     return vote_result(zaak) or vote_pending()
 

@@ -266,6 +266,9 @@ def test_the_stemmingen_action_names_each_motie_its_indieners_appreciatie_and_st
     assert [(p["naam"], p["fractie"], p["rol"]) for p in votes[LATE_MOTIE]["indieners"]] == [
         ("R. El Idrissi", "CDA", "Indiener"), ("A.B. Jansen", "GL-PvdA", "Medeindiener")]
     assert votes[LATE_MOTIE]["appreciatie"] == "Oordeel Kamer" and votes[LATE_MOTIE]["votes"] is None
+    # The same standing as the report, not the zaak's last result out of context.
+    assert votes[HELD_MOTIE]["standing"] == "nog niet gestemd (eerder aangehouden, di 17 nov)"
+    assert votes[LATE_MOTIE]["standing"] == "nog niet gestemd"
     digest = digest_text(fortnight, capsys, now=THIRD)["jeugd@gemeente.example"]
     assert "• Fracties benaderen voor de stemming — uiterlijk ma 7 dec" in digest
     assert "nog niet gestemd (eerder aangehouden, di 17 nov)" in digest
@@ -316,6 +319,7 @@ def test_a_cancelled_debate_shows_the_kamers_noot_as_plain_text(fortnight, tmp_p
     assert note in digest
     calendar = "\n".join(str(e.get("DESCRIPTION", "")) for e in ics(fortnight, tmp_path, now=THIRD))
     assert note in calendar
+    assert all(str(e.get("DESCRIPTION", "")).count(note) <= 1 for e in ics(fortnight, tmp_path, now=THIRD))
     payload = json.loads(output(fortnight, tmp_path, "run", "--no-fetch", "--format", "json", now=THIRD))
     meetings = [a["meeting"] for a in payload["closed"]] + payload["agenda"]
     assert {m["noot"] for m in meetings if m["onderwerp"] == "Jeugdbeleid"} == {note}

@@ -508,3 +508,29 @@ def test_te_laat_after_a_move_in_every_word(store):
     assert "Woordvoerders briefen — TE LAAT — de deadline was do 10 dec; nu alsnog" in report
     assert "Commissiedebat Jeugdbeleid · commissie VWS · do 17 dec 2026 13:00" in report
     assert "verplaatst van do 3 dec 13:00 naar do 17 dec 13:00" in report
+
+
+def test_a_meeting_linked_to_a_dossier_later_is_not_linked_before(store):
+    # The letter matched jeugd from the start; the Kamer put it on the debate's agenda only on 25 Nov.
+    put(store, activity("a1", "Commissiedebat", "Zorg algemeen", "2026-12-10T10:00", commissie=VWS), [], seen_at="2026-11-20T08:00:00+01:00")
+    put(store, zaak("z1", "Brief regering", "Brief jeugd", "2026-11-19"), ["jeugd"], seen_at="2026-11-20T08:00:00+01:00")
+    put(store, zaak("z1", "Brief regering", "Brief jeugd", "2026-11-19", activiteit_ids=["a1"]), ["jeugd"], seen_at="2026-11-25T08:00:00+01:00")
+    assert derive(store, at("2026-11-22T08:00"), DECEMBER) == []  # as known on 22 Nov: no link yet
+    assert [m.kind for m in derive(store, at("2026-11-26T08:00"), DECEMBER)] == ["brief"]
+    # And the other way round: a link the Kamer removed later still holds as of before.
+    put(store, zaak("z1", "Brief regering", "Brief jeugd", "2026-11-19"), ["jeugd"], seen_at="2026-11-27T08:00:00+01:00")
+    assert [m.kind for m in derive(store, at("2026-11-26T08:00"), DECEMBER)] == ["brief"]
+    assert derive(store, at("2026-11-28T08:00"), DECEMBER) == []
+
+
+def test_a_proposed_decision_is_not_a_vote_yet():
+    from monitor.models import Besluit, Zaak
+    from monitor.wording import vote_at
+
+    held = Besluit("Stemmen - aangehouden", "Aangehouden.", "Besluit", date(2026, 11, 17))
+    proposal = Besluit("Stemmen - aangenomen", None, "Voorstel", date(2026, 12, 8))
+    item = zaak("z-m", "Motie", "Jeugdzorg", "2026-10-01")
+    motie = Zaak.from_item(item)
+    motie.besluiten, motie.uitslag = [held, proposal], "aangehouden"
+    assert motie.decided_before(date(2026, 12, 8))
+    assert vote_at(motie, date(2026, 12, 8)) == "nog niet gestemd (eerder aangehouden, di 17 nov)"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from monitor.models import Item, Match
 from monitor.store import CHANGED, NEW, UNCHANGED, Store
+from monitor.timeutil import AMS
 
 
 def _activity(**data):
@@ -167,3 +169,30 @@ def test_opening_an_up_to_date_database_writes_nothing(tmp_path):
     version, dump = _schema_and_rows(path)
     assert version == 3 and _schema_and_rows(path)[1] == dump
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_a_meeting_is_parsed_once_for_read_items_and_afresh_for_items_being_built(tmp_path):
+    from monitor.models import Meeting
+
+    store = Store(tmp_path / "m.db")
+    building = _activity()
+    first = Meeting.from_item(building)
+    building.data["status"] = "Geannuleerd"  # an item being built may still change
+    assert Meeting.from_item(building).status != first.status
+    store.upsert_item(_activity(), "2026-11-23T08:00:00+01:00")
+    read = store.view(datetime(2026, 11, 24, tzinfo=AMS)).item("tk:activiteit/a1")
+    assert Meeting.from_item(read) is Meeting.from_item(read)
+
+
+def test_a_field_the_builder_did_not_write_before_is_no_change(tmp_path):
+    # A database from before `noot` was stored: the next rebuild adds the key with the note that
+    # was always there. That is not "nieuwe noot" news.
+    store = Store(tmp_path / "m.db")
+    store.upsert_item(_activity(), "2026-11-23T08:00:00+01:00")
+    assert store.upsert_item(_activity(noot="Spreektijd 4 minuten"), "2026-11-24T08:00:00+01:00") == CHANGED
+    diffs = [json.loads(r["diff"]) for r in store.db.query("SELECT diff FROM changes")]
+    assert all("noot" not in d for d in diffs)
+    # Once the key is there, a changed note is a change.
+    store.upsert_item(_activity(noot="Spreektijd 5 minuten"), "2026-11-25T08:00:00+01:00")
+    diffs = [json.loads(r["diff"]) for r in store.db.query("SELECT diff FROM changes")]
+    assert {"noot": ["Spreektijd 4 minuten", "Spreektijd 5 minuten"]} in diffs

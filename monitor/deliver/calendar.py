@@ -31,7 +31,7 @@ from icalendar import Calendar, Event
 
 from .. import wording
 from ..briefing import Action, Briefing, MeetingEntry, Scope
-from ..models import MeetingStatus, MomentStatus
+from ..models import MeetingStatus, MomentStatus, UpdateKind
 from ..render.layout import clean, safe_url
 from ..timeutil import AMS, to_local
 
@@ -98,7 +98,7 @@ def _meeting_event(entry: MeetingEntry, actions: list[Action], titles: dict[str,
     badge = wording.meeting_badge(meeting, entry.deleted)
     if badge:
         lines.append(f"Status: {badge}")
-    if meeting.noot:
+    if meeting.noot and not any(u.kind is UpdateKind.NOTE for u in entry.updates):
         lines.append(wording.noot(meeting) or "")
     lines += [wording.update_phrase(u) for u in entry.updates]
     for action in actions:
@@ -133,7 +133,7 @@ def _deadline_events(action: Action, titles: dict[str, str]) -> list[Event]:
         if moment.deadline is None:
             continue
         cancelled = moment.status is MomentStatus.GEANNULEERD
-        summary = ("GEANNULEERD: " if cancelled else "") + wording.deadline_summary(moment)
+        summary = wording.deadline_summary(moment, cancelled=cancelled)
         lines = [
             wording.action_line(moment),
             wording.meeting_line(moment.meeting),

@@ -10,7 +10,7 @@ consumer words things exactly as the digest does.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def _action(action: Action) -> dict[str, Any]:
         "deadline": _day(action.deadline),
         "moments": [_moment(m) for m in action.moments],
         "woordvoerders": [_woordvoerder(w) for w in action.woordvoerders],
-        "votes": [_kamer(v) for v in action.votes],
+        "votes": [{**_kamer(v), "standing": wording.vote_at(v.zaak, action.entry.meeting.day)} for v in action.votes if v.zaak],
     }
 
 
@@ -147,7 +147,7 @@ def _kamer(entry: KamerEntry) -> dict[str, Any]:
         "dossiers": list(entry.dossiers),
         "reasons": [_reason(r) for r in entry.reasons],
         "updates": [_update(u) for u in entry.updates],
-        "documents": [_document(d) for d in entry.documents],
+        "documents": [_document(d) for d in entry.shown_documents],
     }
     if zaak is not None:
         base.update(_zaak(zaak))
@@ -261,7 +261,3 @@ def _time(meeting: Meeting) -> str | None:
     if meeting.start is not None:
         return iso(meeting.start)
     return meeting.day.isoformat() if meeting.day else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return iso(value) if value else None

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import wording
 from ..briefing import Action, Briefing, KamerEntry, MeetingEntry, PressEntry, Reason, SourceStatus
-from ..models import Document, MomentStatus, SourceState, UpdateKind
+from ..models import MomentStatus, SourceState, UpdateKind
 from ..timeutil import format_nl
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -209,7 +209,7 @@ def kamer_block(entry: KamerEntry) -> Block:
         title = document.onderwerp or document.titel or document.documentnummer or "Kamerstuk"
         day = format_nl(document.datum, with_time=False) if document.datum else None
         lines.append(Line(clean(" · ".join(p for p in (day, wording.document_meta(document)) if p), 300), "meta"))
-    lines += [Line(clean(wording.new_document(d), 400), "change") for d in _news_documents(entry)]
+    lines += [Line(clean(wording.new_document(d), 400), "change") for d in entry.shown_documents]
     lines += [Line(clean(wording.update_phrase(u), 300), "change") for u in entry.updates if u.kind is not UpdateKind.OUTCOME or not badges]
     lines += _reason_lines(entry.reasons)
     return Block(clean(title, 300) or "(zonder titel)", safe_url(entry.url), badges, lines, "plain", entry.key)
@@ -267,14 +267,6 @@ def _vote_lines(entry: KamerEntry, meeting_day: date | None) -> list[Line]:
     details = [wording.indieners(zaak), wording.appreciatie(zaak), wording.vote_at(zaak, meeting_day)]
     lines += [Line(clean("   " + d, 400), "meta") for d in details if d]
     return lines
-
-
-def _news_documents(entry: KamerEntry) -> list[Document]:
-    """The documents worth a line: for a new zaak, not the one that is its own text (the letter, the motie)."""
-    if not entry.new or entry.zaak is None:
-        return entry.documents
-    own = {t for t in (entry.zaak.onderwerp, entry.zaak.titel) if t}
-    return [d for d in entry.documents if (d.onderwerp or d.titel) not in own]
 
 
 def _why(reasons: list[Reason]) -> str:
