@@ -14,6 +14,11 @@ One SQLite file (WAL mode, so a report can read while a fetch writes). Core tabl
 
 Every table, including those of the Kamer source and the outbox, is created when a Store opens,
 so a command that only reads never writes. Reads as of a moment go through `View`.
+
+The file is meant to be browsed as it is (Datasette, with monitor/datasette.yaml; sqlite-utils):
+foreign keys link each row to the item or moment it names, `items_fts` searches the title and
+text of items, and the views `dossier_items`, `upcoming_moments` and `meeting_changes` show what
+a public-affairs officer asks for (see `migrate`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .models import KIND_ACTIVITY, READ_ONLY, TRACKED_FIELDS, Change, Item, Matc
 from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # What the read side loads of an item: everything but `raw` (the payload as fetched, often the
 # largest column, needed only to re-derive items after a parser fix).
 _VIEW_COLUMNS = "id, source, external_id, kind, title, text, url, published_at, event_at, data, hash, first_seen, last_seen, last_changed, deleted_at"
@@ -720,10 +725,12 @@ class View:
 def migrate(db: sqlite_utils.Database) -> None:
     """Create every table the project uses and bring an older database up to date (idempotent).
 
-    `PRAGMA user_version` counts the migrations done: 1 is the first release's schema (core
-    tables only), 2 adds versions, links, the fetch log and stored moments, back-filled from the
-    change log; 3 adds a covering index for the match stage's "what needs matching". On an
-    up-to-date database nothing is written.
+    `PRAGMA user_version` counts the migrations done: 1 (or 0: the first release did not set it)
+    is the first release's schema (core tables only); 2 adds versions, links, the fetch log and
+    stored moments, back-filled from the change log; 3 adds a covering index for the match
+    stage's "what needs matching"; 4 makes the file browsable (Datasette, sqlite-utils): foreign
+    keys from every row that names an item or a moment, full-text search on items and views a
+    public-affairs officer reads (see `_version_4`). On an up-to-date database nothing is written.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -737,8 +744,8 @@ def migrate(db: sqlite_utils.Database) -> None:
     from .deliver import outbox  # noqa: PLC0415 - the store creates every table, so reading never writes
     from .sources import tk_store  # noqa: PLC0415
 
-    existing = "items" in db.table_names() and version < SCHEMA_VERSION
-    _core_schema(db)
+    # These two commit on their own (sqlite-utils' create, executescript), so they run before the
+    # transaction below; they only create what is missing and change no row.
     tk_store.ensure_schema(db)
     outbox.ensure_schema(db)
     conn = db.conn
@@ -746,11 +753,18 @@ def migrate(db: sqlite_utils.Database) -> None:
     try:
         # Another process may have migrated between our first look and the lock.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version >= SCHEMA_VERSION:
+        if version >= SCHEMA_VERSION and "items" in db.table_names():
             conn.execute("ROLLBACK")
             return
+        existing = "items" in db.table_names()
+        # A table is rebuilt (below) while rows still name it: check the keys at COMMIT only.
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        for statement in _core_schema():
+            conn.execute(statement)
         if existing and version < 2:
             _backfill(db)
+        if version < 4 or not existing:
+            _version_4(db)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -758,56 +772,204 @@ def migrate(db: sqlite_utils.Database) -> None:
     conn.execute("COMMIT")
 
 
-def _core_schema(db: sqlite_utils.Database) -> None:
-    db.conn.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS items (
+# The tables, by name, as `CREATE TABLE` with a `{name}` to fill in (a rebuild creates the new
+# shape under another name first). Foreign keys (schema version 4) say which rows name an item or
+# a moment, so Datasette links them. They are enforced (the Store opens with foreign_keys=ON):
+# every writer stores the parent first (upsert_item writes the item before its version, change
+# and links; the match stage matches stored items; save_moments writes the moment before its
+# history, and a moment's meeting is a stored activity) and nothing deletes an item or a moment
+# (a deleted item is a tombstone, `deleted_at`). `links.dst` has no foreign key: a zaak names
+# meetings and documents that may not have been fetched yet. No ON DELETE action: a hand-made
+# DELETE of an item with history fails instead of silently taking the history with it.
+_TABLES: dict[str, str] = {
+    "items": """
+        CREATE TABLE IF NOT EXISTS {name} (
             id TEXT PRIMARY KEY, source TEXT, external_id TEXT, kind TEXT, title TEXT, text TEXT, url TEXT,
             published_at TEXT, event_at TEXT, data TEXT, raw TEXT, hash TEXT,
             first_seen TEXT, last_seen TEXT, last_changed TEXT, deleted_at TEXT
-        );
-        CREATE INDEX IF NOT EXISTS idx_items_source_first_seen ON items (source, first_seen);
-        CREATE INDEX IF NOT EXISTS idx_items_kind_event_at ON items (kind, event_at);
-        CREATE INDEX IF NOT EXISTS idx_items_published_at ON items (published_at);
-        CREATE INDEX IF NOT EXISTS idx_items_first_seen ON items (first_seen);
-        CREATE INDEX IF NOT EXISTS idx_items_last_changed ON items (last_changed);
-        CREATE INDEX IF NOT EXISTS idx_items_match ON items (id, hash, deleted_at);
-        CREATE TABLE IF NOT EXISTS item_versions (
-            item_id TEXT NOT NULL, seen_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+        )""",
+    "item_versions": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            item_id TEXT NOT NULL REFERENCES items (id), seen_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
             kind TEXT, title TEXT, text TEXT, url TEXT, published_at TEXT, event_at TEXT, data TEXT,
             PRIMARY KEY (item_id, seen_at)
-        );
-        CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, item_id TEXT, seen_at TEXT, fields TEXT, diff TEXT);
-        CREATE INDEX IF NOT EXISTS idx_changes_item_id_seen_at ON changes (item_id, seen_at);
-        CREATE INDEX IF NOT EXISTS idx_changes_seen_at ON changes (seen_at);
-        CREATE TABLE IF NOT EXISTS links (src TEXT NOT NULL, rel TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (src, rel, dst));
-        CREATE INDEX IF NOT EXISTS idx_links_dst ON links (dst, rel);
-        CREATE INDEX IF NOT EXISTS idx_links_rel_src ON links (rel, src);
-        CREATE TABLE IF NOT EXISTS fetch_state (
+        )""",
+    "changes": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            id INTEGER PRIMARY KEY, item_id TEXT REFERENCES items (id), seen_at TEXT, fields TEXT, diff TEXT
+        )""",
+    "links": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            src TEXT NOT NULL REFERENCES items (id), rel TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (src, rel, dst)
+        )""",
+    "fetch_state": """
+        CREATE TABLE IF NOT EXISTS {name} (
             source TEXT PRIMARY KEY, kind TEXT, etag TEXT, last_modified TEXT, cursor TEXT, last_attempt TEXT,
             last_success TEXT, last_error TEXT, last_warning TEXT, consecutive_failures INTEGER, last_new INTEGER, last_changed INTEGER
-        );
-        CREATE TABLE IF NOT EXISTS fetch_log (
+        )""",
+    "fetch_log": """
+        CREATE TABLE IF NOT EXISTS {name} (
             id INTEGER PRIMARY KEY, source TEXT NOT NULL, at TEXT NOT NULL, ok INTEGER NOT NULL, error TEXT, new INTEGER, changed INTEGER
-        );
-        CREATE INDEX IF NOT EXISTS idx_fetch_log_source_at ON fetch_log (source, at);
-        CREATE TABLE IF NOT EXISTS matches (
-            item_id TEXT, dossier TEXT, rule TEXT, terms TEXT, snippet TEXT, priority TEXT, rules_version TEXT, matched_at TEXT,
+        )""",
+    "matches": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            item_id TEXT REFERENCES items (id), dossier TEXT, rule TEXT, terms TEXT, snippet TEXT, priority TEXT,
+            rules_version TEXT, matched_at TEXT,
             PRIMARY KEY (item_id, dossier, rule)
-        );
-        CREATE INDEX IF NOT EXISTS idx_matches_dossier ON matches (dossier);
-        CREATE TABLE IF NOT EXISTS match_state (item_id TEXT PRIMARY KEY, item_hash TEXT, rules_version TEXT, matched_at TEXT);
-        CREATE TABLE IF NOT EXISTS moments (
-            id TEXT PRIMARY KEY, kind TEXT, dossiers TEXT, meeting TEXT, title TEXT, meeting_start TEXT,
+        )""",
+    "match_state": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            item_id TEXT PRIMARY KEY REFERENCES items (id), item_hash TEXT, rules_version TEXT, matched_at TEXT
+        )""",
+    "moments": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            id TEXT PRIMARY KEY, kind TEXT, dossiers TEXT, meeting TEXT REFERENCES items (id), title TEXT, meeting_start TEXT,
             deadline TEXT, status TEXT, label TEXT, updated_at TEXT
-        );
-        CREATE TABLE IF NOT EXISTS moment_history (
-            moment_id TEXT NOT NULL, seen_at TEXT NOT NULL, status TEXT, deadline TEXT, meeting_start TEXT,
+        )""",
+    "moment_history": """
+        CREATE TABLE IF NOT EXISTS {name} (
+            moment_id TEXT NOT NULL REFERENCES moments (id), seen_at TEXT NOT NULL, status TEXT, deadline TEXT, meeting_start TEXT,
             PRIMARY KEY (moment_id, seen_at)
-        );
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-        """
-    )
+        )""",
+    "meta": "CREATE TABLE IF NOT EXISTS {name} (key TEXT PRIMARY KEY, value TEXT)",
+}
+
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idx_items_source_first_seen ON items (source, first_seen)",
+    "CREATE INDEX IF NOT EXISTS idx_items_kind_event_at ON items (kind, event_at)",
+    "CREATE INDEX IF NOT EXISTS idx_items_published_at ON items (published_at)",
+    "CREATE INDEX IF NOT EXISTS idx_items_first_seen ON items (first_seen)",
+    "CREATE INDEX IF NOT EXISTS idx_items_last_changed ON items (last_changed)",
+    "CREATE INDEX IF NOT EXISTS idx_items_match ON items (id, hash, deleted_at)",
+    "CREATE INDEX IF NOT EXISTS idx_changes_item_id_seen_at ON changes (item_id, seen_at)",
+    "CREATE INDEX IF NOT EXISTS idx_changes_seen_at ON changes (seen_at)",
+    "CREATE INDEX IF NOT EXISTS idx_links_dst ON links (dst, rel)",
+    "CREATE INDEX IF NOT EXISTS idx_links_rel_src ON links (rel, src)",
+    "CREATE INDEX IF NOT EXISTS idx_fetch_log_source_at ON fetch_log (source, at)",
+    "CREATE INDEX IF NOT EXISTS idx_matches_dossier ON matches (dossier)",
+    # A foreign key's child column is looked up whenever its parent row is updated.
+    "CREATE INDEX IF NOT EXISTS idx_moments_meeting ON moments (meeting)",
+)
+
+# Rebuilt in this order when they lack their foreign keys: a parent (moments) before its child.
+_KEYED_TABLES = ("item_versions", "changes", "links", "matches", "match_state", "moments", "moment_history")
+
+# Full-text search on the title and text of items: an FTS5 index over the `items` rows
+# (external content, so the text is not stored twice), kept in step by triggers. The names are
+# those sqlite-utils gives (`enable_fts(..., create_triggers=True)`), so its tools and Datasette's
+# search box recognise it. The update trigger fires only when the title or text changes: a
+# refetch that only touches `last_seen` costs the index nothing. Words are found without their
+# accents ("financien" finds "financiën"). The index follows `items` by rowid, which VACUUM keeps;
+# should it ever drift: INSERT INTO items_fts (items_fts) VALUES ('rebuild').
+_FTS = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5 (
+        title, text, content=[items], tokenize='unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS items_ai AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS items_ad AFTER DELETE ON items BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS items_au AFTER UPDATE OF title, text ON items
+    WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO items_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END""",
+)
+
+# Views for a person browsing the file (Datasette, a spreadsheet). Wording stays in one place:
+# a moment's label is the `label` the pipeline stored from `wording.moment_label`, and statuses
+# are the stored values ("te laat", "verplaatst"); nothing here words anything itself.
+_VIEWS: dict[str, str] = {
+    # What matched each dossier, newest first (deleted items left out).
+    "dossier_items": """
+        SELECT m.dossier, i.kind, i.title, i.url, i.published_at, i.first_seen, m.rule,
+               (SELECT group_concat(t.value, ', ') FROM json_each(m.terms) t) AS terms,
+               m.snippet, m.priority, i.id AS item_id
+        FROM matches m JOIN items i ON i.id = m.item_id
+        WHERE i.deleted_at IS NULL
+        ORDER BY i.first_seen DESC, m.dossier, i.id""",
+    # Actions whose deadline or meeting is today or later, by deadline (as the last run left them).
+    "upcoming_moments": """
+        SELECT mo.deadline, mo.label, mo.status, mo.title AS meeting, mo.meeting_start,
+               (SELECT group_concat(d.value, ', ') FROM json_each(mo.dossiers) d) AS dossiers,
+               i.url, mo.kind, mo.updated_at, mo.id AS moment_id, mo.meeting AS meeting_id
+        FROM moments mo LEFT JOIN items i ON i.id = mo.meeting
+        WHERE max(coalesce(mo.deadline, ''), substr(coalesce(mo.meeting_start, ''), 1, 10)) >= date('now', 'localtime')
+        ORDER BY coalesce(mo.deadline, substr(mo.meeting_start, 1, 10)), mo.meeting_start, mo.id""",
+    # Meetings that moved, were cancelled or deleted: one row per change, newest first. A status
+    # that became Uitgevoerd (the meeting was held) is no news and left out.
+    "meeting_changes": """
+        SELECT c.seen_at, i.title AS meeting,
+               json_extract(c.diff, '$.datum[0]') AS date_was, json_extract(c.diff, '$.datum[1]') AS date_now,
+               json_extract(c.diff, '$.aanvangstijd[0]') AS start_was, json_extract(c.diff, '$.aanvangstijd[1]') AS start_now,
+               json_extract(c.diff, '$.status[0]') AS status_was, json_extract(c.diff, '$.status[1]') AS status_now,
+               json_extract(c.diff, '$.verwijderd[1]') AS deleted,
+               c.fields, i.event_at, i.url, i.id AS item_id, c.id AS change_id
+        FROM changes c JOIN items i ON i.id = c.item_id
+        WHERE i.kind = 'activiteit'
+          AND (c.fields LIKE '%datum%' OR c.fields LIKE '%aanvangstijd%' OR c.fields LIKE '%verwijderd%'
+               OR (c.fields LIKE '%status%' AND lower(trim(coalesce(json_extract(c.diff, '$.status[1]'), ''))) != 'uitgevoerd'))
+        ORDER BY c.seen_at DESC, c.id DESC""",
+}
+
+
+def _core_schema() -> list[str]:
+    """The statements that create the core tables and their indexes where missing."""
+    return [ddl.format(name=name) for name, ddl in _TABLES.items()] + list(_INDEXES)
+
+
+def _version_4(db: sqlite_utils.Database) -> None:
+    """Foreign keys, full-text search and views (inside the migration's transaction).
+
+    SQLite cannot add a foreign key to a table: a table without its keys is created anew under
+    another name, filled with every row, and takes the old one's place with its indexes.
+    """
+    conn = db.conn
+    for name in _VIEWS:  # a rename checks every view: drop them while tables move
+        conn.execute(f"DROP VIEW IF EXISTS {name}")
+    rebuilt = [table for table in _KEYED_TABLES if not conn.execute(f"PRAGMA foreign_key_list({table})").fetchall()]
+    for table in rebuilt:
+        _rebuild(conn, table)
+    for statement in _INDEXES:
+        conn.execute(statement)
+    for table in rebuilt:
+        orphans = conn.execute(f"PRAGMA foreign_key_check({table})").fetchall()
+        if orphans:
+            # Only a hand-edited file gets here (monitor never deletes an item or a moment).
+            # Better to say so, with nothing changed, than to drop rows or leave keys undeclared.
+            raise DatabaseError(
+                f"the database cannot be upgraded: {len(orphans)} row(s) of {table} name a row of {orphans[0][2]} that is not there "
+                f"(sqlite3 <db> 'PRAGMA foreign_key_check({table})' lists them); nothing was changed"
+            )
+    fresh = "items_fts" not in db.table_names()
+    for statement in _FTS:
+        conn.execute(statement)
+    if fresh:
+        conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
+    for name, sql in _VIEWS.items():
+        conn.execute(f"CREATE VIEW {name} AS {sql}")
+
+
+def _rebuild(conn: sqlite3.Connection, table: str) -> None:
+    """Give `table` the shape `_TABLES` declares, keeping every row, column and index it has."""
+    indexes = [
+        sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", [table])
+    ]
+    temporary = f"{table}_v{SCHEMA_VERSION}"
+    conn.execute(_TABLES[table].format(name=temporary))
+    old = {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({table})")}
+    new = {row[1] for row in conn.execute(f"PRAGMA table_info({temporary})")}
+    for column, kind in old.items():
+        if column not in new:  # a column added by hand stays
+            conn.execute(f'ALTER TABLE {temporary} ADD COLUMN "{column}" {kind}')
+    columns = ", ".join(f'"{c}"' for c in old)
+    conn.execute(f"INSERT INTO {temporary} ({columns}) SELECT {columns} FROM {table}")
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {temporary} RENAME TO {table}")
+    for sql in indexes:
+        conn.execute(sql)
 
 
 def _backfill(db: sqlite_utils.Database) -> None:
