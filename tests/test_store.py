@@ -517,3 +517,36 @@ def test_opening_an_up_to_date_database_writes_nothing(tmp_path):
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         store.close()
+
+
+def test_a_first_release_database_shows_the_same_moments_as_today_s_code_writes(tmp_path):
+    """`monitor run --no-fetch` on the upgraded file reads as the same history written by this version."""
+    from conftest import write_config
+    from monitor.cli import main
+
+    rules = "dossiers:\n  jeugd:\n    title: Jeugdzorg\n    rules:\n      - name: kern\n        query: jeugdzorg\n"
+    old = write_config(tmp_path / "oud", "sources: []\n", rules)
+    _first_release_db(old / "monitor.db")
+    new = write_config(tmp_path / "nieuw", "sources: []\n", rules)
+    store = Store(new / "monitor.db")
+    store.upsert_item(_activity(datum="2026-12-03", aanvangstijd="2026-12-03T13:00:00+01:00"), T0)
+    store.upsert_item(_zaak(), T0)
+    gone = _activity(soort="Procedurevergadering")
+    gone.external_id = "activiteit/a2"
+    store.upsert_item(gone, T0)
+    store.upsert_item(_activity(datum="2026-12-10", aanvangstijd="2026-12-10T13:00:00+01:00"), T1)
+    store.mark_deleted(GONE_ID, T2)
+    for item_id in (MEETING_ID, ZAAK_ID):
+        item = store.get_item(item_id)
+        store.replace_matches(item, [Match(item_id, "jeugd", "kern", ["jeugdzorg"], "«jeugdzorg»")], "v1", T1)
+    store.close()
+
+    def report(config, now: str) -> str:
+        out = tmp_path / f"{config.name}-{now}.json"
+        assert main(["run", "--no-fetch", "--config", str(config), "--now", now, "--format", "json", "-q", "--output", str(out)]) == 0
+        payload = json.loads(out.read_text(encoding="utf-8"))
+        return json.dumps([(m["kind"], m["deadline"], m["status"], m["title"]) for m in payload["moments"]])
+
+    for now in ("2026-11-22T08:00", "2026-11-26T08:00"):  # before and after the move
+        assert report(old, now) == report(new, now)
+    assert "2026-12-03" in report(old, "2026-11-26T08:00")  # the brief deadline moved with the meeting
