@@ -156,3 +156,38 @@ def test_redirects_are_followed():
     assert response.content == b"moved"
     assert response.url == "https://feed.example/new-rss"
     assert response.redirected_from == ["https://feed.example/rss"]
+
+
+def test_loopback_is_asked_directly_whatever_proxy_the_environment_names(monkeypatch):
+    # A municipal machine has HTTPS_PROXY set; the demo's replay servers live on loopback.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dead_proxy = "http://127.0.0.1:9"  # nothing listens there: a request through it fails
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    async def go():
+        async with HttpClient(HttpConfig(retries=0, timeout=5), backoff=0) as client:
+            return await client.get(f"http://127.0.0.1:{server.server_address[1]}/feed")
+
+    try:
+        response = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status == 200

@@ -23,6 +23,7 @@ from . import SourceError
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer is treated as down for this run
 TOTAL_TIMEOUT_FACTOR = 4  # a whole response may take this many times http.timeout (default 2 minutes)
+LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")  # never through a proxy
 
 
 class FetchError(SourceError):
@@ -95,6 +96,9 @@ class HttpClient:
             max_redirects=5,
             headers={"User-Agent": user_agent(self.config.contact), "Accept-Encoding": "gzip, deflate"},
             transport=transport,
+            # A proxy from HTTPS_PROXY (a municipal network) cannot reach this machine's own
+            # loopback: the demo's replay servers and a local mirror are always asked directly.
+            mounts={pattern: None for pattern in LOOPBACK},
         )
 
     async def __aenter__(self) -> HttpClient:
