@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -119,6 +120,7 @@ class CalendarConfig:
     serve: bool = False
     host: str = "127.0.0.1"
     port: int = 8765
+    reminder: time | None = time(9, 0)  # on the working day before a deadline; None: no reminders
 
 
 @dataclass
@@ -512,7 +514,7 @@ def _read_digest(reader: _Reader, node: Node) -> DigestConfig:
 
 
 def _read_calendar(reader: _Reader, node: Node) -> CalendarConfig:
-    fields = reader.mapping(node, "calendar", ("serve", "host", "port"))
+    fields = reader.mapping(node, "calendar", ("serve", "host", "port", "reminder"))
     config = CalendarConfig()
     if "serve" in fields:
         config.serve = bool(reader.boolean(fields["serve"][1], "calendar", "serve"))
@@ -520,7 +522,25 @@ def _read_calendar(reader: _Reader, node: Node) -> CalendarConfig:
         config.host = reader.string(fields["host"][1], "calendar", "host") or config.host
     if "port" in fields:
         config.port = reader.integer(fields["port"][1], "calendar", "port", minimum=1) or config.port
+    if "reminder" in fields:
+        config.reminder = _reminder_time(reader, fields["reminder"][1])
     return config
+
+
+def _reminder_time(reader: _Reader, node: Node) -> time | None:
+    """'09:00' -> 09:00; false -> no reminders. Read as written: YAML would take 09:00 for 540."""
+    hint = 'e.g. reminder: "09:00" (on the working day before a deadline), or reminder: false'
+    if not isinstance(node, ScalarNode):
+        reader.problem(node, "calendar: 'reminder' must be a time of day or false", hint)
+        return None
+    text = node.value.strip()
+    if text.lower() in ("false", "no", "off"):
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        reader.problem(node, f"calendar: cannot read reminder {text!r} as a time of day", hint)
+        return None
 
 
 def _read_http(reader: _Reader, node: Node) -> HttpConfig:

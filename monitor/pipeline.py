@@ -315,7 +315,7 @@ def calendar(config: Config, store: Store, now: datetime, dossier: str | None = 
 
     if dossier is not None and dossier not in config.rules.dossiers:
         raise KeyError(dossier)
-    return render_calendar(briefing(store, config, now, calendar_scope(now, dossier)), dossier)
+    return render_calendar(briefing(store, config, now, calendar_scope(now, dossier)), dossier, config.sources.calendar.reminder)
 
 
 def match_item(config: Config, item: Item) -> list[Match]:

@@ -11,8 +11,11 @@ is a pure function of the briefing (reading the calendar writes nothing):
 - A cancelled meeting (Geannuleerd/Vervallen, or deleted by the Kamer) is published with
   STATUS:CANCELLED, and so are its deadlines; one marked Verplaatst whose new date is not known
   yet is TENTATIVE.
-- Times are Europe/Amsterdam with a VTIMEZONE; deadlines are all-day events. Every text is the
-  same Dutch as the report and the digest (`monitor.wording`).
+- Times are Europe/Amsterdam with a rule-based VTIMEZONE (the EU's last-Sunday rules as RRULEs:
+  clients that read the block, such as Outlook, ical.js and vobject, get summer time right);
+  deadlines are all-day events with a reminder at 09:00 on the working day before (configurable).
+  Every text is the same Dutch as the report and the digest (`monitor.wording`).
+- REFRESH-INTERVAL (RFC 7986) and X-PUBLISHED-TTL (Outlook) ask subscribers to refresh hourly.
 
 `serve_calendar` runs a small HTTP server for `/kalender/<dossier>.ics` and `/kalender/alle.ics`.
 """
@@ -23,11 +26,11 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from .. import wording
 from ..briefing import Action, Briefing, MeetingEntry, Scope
@@ -52,8 +55,16 @@ def calendar_scope(now: datetime, dossier: str | None = None) -> Scope:
     return Scope(today - timedelta(days=PAST_DAYS), today + timedelta(days=CALENDAR_DAYS_AHEAD), None, None, dossiers=[dossier] if dossier else None)
 
 
-def render_calendar(briefing: Briefing, dossier: str | None = None) -> bytes:
-    """The .ics of a briefing (built for the calendar's window: 30 days back, 180 ahead)."""
+DEFAULT_REMINDER = time(9, 0)  # on the working day before a deadline
+REFRESH = timedelta(hours=1)
+
+
+def render_calendar(briefing: Briefing, dossier: str | None = None, reminder: time | None = DEFAULT_REMINDER) -> bytes:
+    """The .ics of a briefing (built for the calendar's window: 30 days back, 180 ahead).
+
+    `reminder` is the time of day, on the working day before a deadline, at which calendars
+    remind of it (None: no reminders).
+    """
     titles = dict(briefing.dossiers)
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -62,8 +73,10 @@ def render_calendar(briefing: Briefing, dossier: str | None = None) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"Lobbykalender — {titles[dossier]}" if dossier else "Lobbykalender — alle dossiers")
     cal.add("x-wr-timezone", "Europe/Amsterdam")
-    # Ask subscribers to refresh hourly (Outlook honours X-PUBLISHED-TTL).
+    # Ask subscribers to refresh hourly: RFC 7986's REFRESH-INTERVAL, and X-PUBLISHED-TTL for Outlook.
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
+    cal.add_component(amsterdam_timezone())
     actions: dict[str, list[Action]] = {}
     for action in (*briefing.actions, *briefing.closed):
         actions.setdefault(action.key, []).append(action)
@@ -76,10 +89,47 @@ def render_calendar(briefing: Briefing, dossier: str | None = None) -> bytes:
             cal.add_component(event)
     for action_list in actions.values():
         for action in action_list:
-            for event in _deadline_events(action, titles):
+            for event in _deadline_events(action, titles, reminder):
                 cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def amsterdam_timezone() -> Timezone:
+    """Europe/Amsterdam as two yearly rules (EU summer time since 1996), not a list of dates.
+
+    icalendar's `add_missing_timezones()` writes every transition as RDATEs, a form that ical.js,
+    vobject and (reportedly) Outlook misread in summer: a June meeting at 15:00 came out an hour off.
+    """
+    zone = Timezone()
+    zone.add("tzid", "Europe/Amsterdam")
+    zone.add("x-lic-location", "Europe/Amsterdam")
+    summer = TimezoneDaylight()
+    summer.add("tzname", "CEST")
+    summer.add("dtstart", datetime(1970, 3, 29, 2, 0, 0))
+    summer.add("tzoffsetfrom", timedelta(hours=1))
+    summer.add("tzoffsetto", timedelta(hours=2))
+    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
+    winter = TimezoneStandard()
+    winter.add("tzname", "CET")
+    winter.add("dtstart", datetime(1970, 10, 25, 3, 0, 0))
+    winter.add("tzoffsetfrom", timedelta(hours=2))
+    winter.add("tzoffsetto", timedelta(hours=1))
+    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
+    zone.add_component(summer)
+    zone.add_component(winter)
+    return zone
+
+
+def _reminder(deadline: date, at: time, summary: str) -> Alarm:
+    """A display alarm at `at` on the working day before `deadline` (relative to the all-day event's start)."""
+    from ..workdays import subtract_workdays
+
+    before = subtract_workdays(deadline, 1)
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", datetime.combine(before, at) - datetime.combine(deadline, time(0, 0)))
+    return alarm
 
 
 def _meeting_event(entry: MeetingEntry, actions: list[Action], titles: dict[str, str]) -> Event | None:
@@ -126,7 +176,7 @@ def _meeting_event(entry: MeetingEntry, actions: list[Action], titles: dict[str,
     return event
 
 
-def _deadline_events(action: Action, titles: dict[str, str]) -> list[Event]:
+def _deadline_events(action: Action, titles: dict[str, str], reminder: time | None) -> list[Event]:
     entry = action.entry
     out = []
     for moment in action.moments:
@@ -159,6 +209,8 @@ def _deadline_events(action: Action, titles: dict[str, str]) -> list[Event]:
         event.add("categories", [titles.get(d, d) for d in moment.dossiers])
         if url:
             event.add("url", url)
+        if reminder is not None and moment.status.active:
+            event.add_component(_reminder(moment.deadline, reminder, clean(summary, 300)))
         _stamp(event, entry)
         out.append(event)
     return out
