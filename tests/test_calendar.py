@@ -175,3 +175,35 @@ def test_a_recreated_meeting_is_one_event_that_moves(store):
     moved = found[UID]
     assert moved["DTSTART"].dt == NOW + timedelta(days=23) and str(moved["STATUS"]) == "CONFIRMED"
     assert int(moved["SEQUENCE"]) == 2
+
+
+def test_a_repeat_poll_gets_304_and_new_content_a_new_etag(tmp_path):
+    path = str(tmp_path / "monitor.db")
+    store = Store(path)
+    seed(store)
+    store.close()
+    config = make_config()
+    version = {"extra": b""}
+
+    def render(dossier):
+        fresh = Store(path)
+        try:
+            return cal.render_calendar(build_briefing(fresh.view(NOW), config, cal.calendar_scope(NOW, dossier)), dossier) + version["extra"]
+        finally:
+            fresh.close()
+
+    server = cal.serve_calendar(render, config.rules, "127.0.0.1", free_port())
+    try:
+        with urllib.request.urlopen(server.url + "alle.ics", timeout=5) as response:
+            etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+            assert response.read().startswith(b"BEGIN:VCALENDAR")
+        assert etag.startswith('"') and modified.endswith("GMT")
+        for headers in ({"If-None-Match": etag}, {"If-Modified-Since": modified}, {"If-None-Match": f'"other", {etag}'}):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(urllib.request.Request(server.url + "alle.ics", headers=headers), timeout=5)
+            assert err.value.code == 304 and err.value.read() == b"" and err.value.headers["ETag"] == etag
+        version["extra"] = b"\r\n"  # the feed changed
+        with urllib.request.urlopen(urllib.request.Request(server.url + "alle.ics", headers={"If-None-Match": etag}), timeout=5) as response:
+            assert response.status == 200 and response.headers["ETag"] != etag
+    finally:
+        server.stop()

@@ -22,11 +22,13 @@ is a pure function of the briefing (reading the calendar writes nothing):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -245,13 +247,17 @@ class CalendarServer:
     """A loopback HTTP server for `/kalender/<dossier>.ics` and `/kalender/alle.ics`.
 
     `render(dossier_or_None) -> bytes` builds the feed; requests are served one render at a
-    time, so a burst of subscribers does not build many feeds at once.
+    time, so a burst of subscribers does not build many feeds at once. Each answer carries an
+    ETag (a hash of the feed) and Last-Modified (when this server first served that content), and
+    a repeat with If-None-Match or If-Modified-Since gets 304 without a body: a poll that finds
+    nothing new costs the subscriber no download.
     """
 
     def __init__(self, render: Callable[[str | None], bytes], dossiers: Iterable[str], host: str = "127.0.0.1", port: int = 8765) -> None:
         self.render = render
         self.dossiers = set(dossiers)
         self._lock = threading.Lock()
+        self._first_served: dict[str, datetime] = {}  # ETag -> when this content was first served
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -277,12 +283,33 @@ class CalendarServer:
                     log.exception("calendar: rendering %s failed", self.path)
                     self._reply(500, "text/plain; charset=utf-8", b"Interne fout bij het maken van de kalender\n", with_body)
                     return
-                self._reply(200, "text/calendar; charset=utf-8", body, with_body)
+                etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+                modified = server._first_served.setdefault(etag, datetime.now(timezone.utc).replace(microsecond=0))
+                validators = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
+                if self._not_modified(etag, modified):
+                    self._reply(304, None, b"", False, validators)
+                    return
+                self._reply(200, "text/calendar; charset=utf-8", body, with_body, validators)
 
-            def _reply(self, status: int, content_type: str, body: bytes, with_body: bool) -> None:
+            def _not_modified(self, etag: str, modified: datetime) -> bool:
+                asked = self.headers.get("If-None-Match")
+                if asked is not None:  # takes precedence over If-Modified-Since (RFC 9110)
+                    return asked.strip() == "*" or etag in [t.strip() for t in asked.split(",")]
+                since = self.headers.get("If-Modified-Since")
+                if since is None:
+                    return False
+                try:
+                    return modified <= parsedate_to_datetime(since)
+                except (TypeError, ValueError):
+                    return False
+
+            def _reply(self, status: int, content_type: str | None, body: bytes, with_body: bool, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
+                if content_type:
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
                 if with_body:
