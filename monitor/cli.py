@@ -543,12 +543,20 @@ def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Write (or serve) the lobbykalender as iCalendar."""
-    from .deliver.calendar import serve_calendar
+    from .deliver.calendar import calendar_secret, serve_calendar, subscribe_urls
     from .pipeline import calendar
 
     config = _load(args)
     if args.dossier:
         _dossier(config, args.dossier)
+    if args.urls:
+        _open_store(args).close()  # the secret lives next to a usable database
+        base = args.base_url or f"http://{args.host or config.sources.calendar.host}:{args.port or config.sources.calendar.port}/kalender/"
+        urls = subscribe_urls(base, calendar_secret(_db_path(args)), list(config.rules.dossiers))
+        for name, url in urls.items():
+            if args.dossier in (None, name):
+                print(f"{name}\t{url}")
+        return EXIT_OK
     if args.serve:
         if getattr(args, "now", None):
             raise UsageError("--serve uses the clock; --now does not go with it")
@@ -565,10 +573,10 @@ def cmd_calendar(args: argparse.Namespace) -> int:
                 store.close()
 
         try:
-            server = serve_calendar(render, config.rules, host, port)
+            server = serve_calendar(render, config.rules, calendar_secret(db_path), host, port)
         except OSError as exc:
             raise RuntimeFailure(f"cannot serve on {host}:{port}: {exc.strerror}") from None
-        print(f"serving the lobbykalender at {server.url}alle.ics and {server.url}<dossier>.ics; Ctrl-C stops", file=sys.stderr)
+        print(f"serving the lobbykalender at {server.url_for('alle')} (monitor calendar --urls lists every dossier's); Ctrl-C stops", file=sys.stderr)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
@@ -608,7 +616,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if config.sources.calendar.serve:
         server = jobs.serve_calendar()
         stoppers.append(server.stop)
-        print(f"lobbykalender: {server.url}alle.ics", file=sys.stderr)
+        print(f"lobbykalender: {server.url_for('alle')}", file=sys.stderr)
     if not getattr(args, "verbose", False):
         # The scheduler's own lines (started, done, skipped) are its progress report.
         logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
@@ -804,13 +812,16 @@ The SMTP password is read from the environment variable named by email.smtp.pass
 examples:
   monitor calendar --output lobbykalender.ics
   monitor calendar --dossier jeugd --output jeugd.ics
-  monitor calendar --serve --port 8765          subscribe to http://127.0.0.1:8765/kalender/alle.ics
+  monitor calendar --serve --port 8765          serve it for subscription (each calendar behind a secret URL)
+  monitor calendar --urls --base-url https://monitor.gemeente.nl/kalender/   the subscribe URLs to hand out
 """,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     calendar.add_argument("--dossier", metavar="ID", help="only this dossier (default: all)")
     calendar.add_argument("--output", "-o", metavar="FILE.ics", help="write to FILE instead of stdout")
-    calendar.add_argument("--serve", action="store_true", help="serve /kalender/<dossier>.ics and /kalender/alle.ics over HTTP until Ctrl-C")
+    calendar.add_argument("--serve", action="store_true", help="serve every calendar over HTTP, each at /kalender/<token>/<name>.ics, until Ctrl-C")
+    calendar.add_argument("--urls", action="store_true", help="print each calendar's subscribe URL (with its secret token) and exit")
+    calendar.add_argument("--base-url", metavar="URL", help="with --urls: the address subscribers use, e.g. https://monitor.gemeente.nl/kalender/ behind your web server")
     calendar.add_argument("--host", help="with --serve: the address to listen on (default: calendar.host or 127.0.0.1)")
     calendar.add_argument("--port", type=int, help="with --serve: the port (default: calendar.port or 8765)")
     _common(calendar, suppress=True)

@@ -105,7 +105,7 @@ class Jobs:
 
     def serve_calendar(self) -> CalendarServer:
         """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""
-        from .deliver.calendar import serve_calendar
+        from .deliver.calendar import calendar_secret, serve_calendar
         from .pipeline import calendar
 
         config = self.current_config()
@@ -118,4 +118,4 @@ class Jobs:
             finally:
                 store.close()
 
-        return serve_calendar(render, config.rules, config.sources.calendar.host, config.sources.calendar.port)
+        return serve_calendar(render, config.rules, calendar_secret(self.db_path), config.sources.calendar.host, config.sources.calendar.port)

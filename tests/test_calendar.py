@@ -17,6 +17,7 @@ from monitor.timeutil import iso
 from test_digest_fixtures import NOW, activity, add, free_port, make_config, seed
 
 UID = "tk-activiteit-a1@lobbykalender.monitor"
+SECRET = b"test-secret"
 
 
 @pytest.fixture
@@ -140,17 +141,22 @@ def test_server_serves_the_feeds(tmp_path):
         finally:
             fresh.close()
 
-    server = cal.serve_calendar(render, config.rules, "127.0.0.1", free_port())
+    server = cal.serve_calendar(render, config.rules, SECRET, "127.0.0.1", free_port())
     try:
-        with urllib.request.urlopen(server.url + "jeugd.ics", timeout=5) as response:
+        with urllib.request.urlopen(server.url_for("jeugd"), timeout=5) as response:
             assert response.headers["Content-Type"].startswith("text/calendar")
             body = response.read()
         assert UID in events(body)
-        with urllib.request.urlopen(server.url + "alle.ics", timeout=5) as response:
+        with urllib.request.urlopen(server.url_for("alle"), timeout=5) as response:
             assert b"BEGIN:VCALENDAR" in response.read()
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(server.url + "onbekend.ics", timeout=5)
-        assert err.value.code == 404
+        jeugd_token = cal.calendar_token(SECRET, "jeugd")
+        for path in ("alle.ics", "jeugd.ics", f"{jeugd_token}/alle.ics", f"{jeugd_token[:-1]}0/jeugd.ics", f"{'0' * 32}/onbekend.ics"):
+            with pytest.raises(urllib.error.HTTPError) as err:  # no token, another calendar's token, a wrong one
+                urllib.request.urlopen(server.url + path, timeout=5)
+            assert err.value.code == 404, path
+            assert b"BEGIN:VCALENDAR" not in err.value.read()
+        with urllib.request.urlopen(server.url.replace("/kalender/", "/health"), timeout=5) as response:
+            assert response.read() == b"ok\n"
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(server.url.replace("/kalender/", "/etc/passwd"), timeout=5)
         assert err.value.code == 404
@@ -192,18 +198,42 @@ def test_a_repeat_poll_gets_304_and_new_content_a_new_etag(tmp_path):
         finally:
             fresh.close()
 
-    server = cal.serve_calendar(render, config.rules, "127.0.0.1", free_port())
+    server = cal.serve_calendar(render, config.rules, SECRET, "127.0.0.1", free_port())
     try:
-        with urllib.request.urlopen(server.url + "alle.ics", timeout=5) as response:
+        with urllib.request.urlopen(server.url_for("alle"), timeout=5) as response:
             etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
             assert response.read().startswith(b"BEGIN:VCALENDAR")
         assert etag.startswith('"') and modified.endswith("GMT")
         for headers in ({"If-None-Match": etag}, {"If-Modified-Since": modified}, {"If-None-Match": f'"other", {etag}'}):
             with pytest.raises(urllib.error.HTTPError) as err:
-                urllib.request.urlopen(urllib.request.Request(server.url + "alle.ics", headers=headers), timeout=5)
+                urllib.request.urlopen(urllib.request.Request(server.url_for("alle"), headers=headers), timeout=5)
             assert err.value.code == 304 and err.value.read() == b"" and err.value.headers["ETag"] == etag
         version["extra"] = b"\r\n"  # the feed changed
-        with urllib.request.urlopen(urllib.request.Request(server.url + "alle.ics", headers={"If-None-Match": etag}), timeout=5) as response:
+        with urllib.request.urlopen(urllib.request.Request(server.url_for("alle"), headers={"If-None-Match": etag}), timeout=5) as response:
             assert response.status == 200 and response.headers["ETag"] != etag
     finally:
         server.stop()
+
+
+def test_the_secret_is_made_once_private_and_the_urls_follow_it(tmp_path, monkeypatch, capsys):
+    from monitor.cli import main
+
+    monkeypatch.delenv(cal.SECRET_ENV, raising=False)
+    db = tmp_path / "monitor.db"
+    first = cal.calendar_secret(db)
+    assert cal.calendar_secret(db) == first and len(first) == 64
+    assert (tmp_path / "monitor.db.calendar-secret").stat().st_mode & 0o077 == 0  # the owner's only
+    urls = cal.subscribe_urls("https://monitor.gemeente.example/kalender", first, ["jeugd", "wmo"])
+    assert urls["jeugd"] == f"https://monitor.gemeente.example/kalender/{cal.calendar_token(first, 'jeugd')}/jeugd.ics"
+    assert len(set(urls.values())) == 3
+    monkeypatch.setenv(cal.SECRET_ENV, "uit-de-omgeving")
+    assert cal.calendar_secret(db) == b"uit-de-omgeving"
+    monkeypatch.delenv(cal.SECRET_ENV)
+    from conftest import write_config
+
+    config = write_config(tmp_path / "cfg", "sources: []\n", "dossiers:\n  jeugd:\n    title: Jeugd\n    rules:\n      - name: kern\n        query: jeugdzorg\n")
+    assert main(["calendar", "--urls", "--config", str(config), "--base-url", "https://m.example/kalender/"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    secret = cal.calendar_secret(config / "monitor.db")
+    assert lines == [f"alle\thttps://m.example/kalender/{cal.calendar_token(secret, 'alle')}/alle.ics",
+                     f"jeugd\thttps://m.example/kalender/{cal.calendar_token(secret, 'jeugd')}/jeugd.ics"]

@@ -25,11 +25,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+
+from monitor.deliver.calendar import calendar_token
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -307,7 +310,7 @@ def test_compose_serves_the_lobbykalender_on_8080_from_the_same_volume():
     (port,) = calendar["ports"]
     assert str(port).endswith(":8080:8080") or str(port) == "8080:8080"
     assert calendar["stop_signal"] == "SIGINT", "as PID 1 it would ignore SIGTERM"
-    assert "kalender/alle.ics" in " ".join(calendar["healthcheck"]["test"]), "its own check, not `sources --check`"
+    assert "/health" in " ".join(calendar["healthcheck"]["test"]), "its own check, not `sources --check`"
 
 
 def test_compose_keeps_a_placeholder_for_the_web_view():
@@ -439,17 +442,22 @@ def test_the_compose_calendar_command_serves_the_lobbykalender(image_venv, tmp_p
     try:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy for loopback
         deadline = time.monotonic() + 60
-        body = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                with opener.open(f"http://127.0.0.1:{port}/kalender/alle.ics", timeout=10) as response:
+                with opener.open(f"http://127.0.0.1:{port}/health", timeout=10) as response:  # compose's healthcheck
                     assert response.status == 200
-                    body = response.read()
                     break
             except OSError:
                 time.sleep(0.2)
-        assert body is not None, f"the calendar did not answer (exit {process.poll()}): {''.join(stderr)}"
-        assert body.startswith(b"BEGIN:VCALENDAR")
+        secret = (data / "monitor.db.calendar-secret").read_bytes().strip()  # made by the server, next to the database
+        with opener.open(f"http://127.0.0.1:{port}/kalender/{calendar_token(secret, 'alle')}/alle.ics", timeout=10) as response:
+            body = response.read()
+        assert body.startswith(b"BEGIN:VCALENDAR"), f"the calendar did not answer (exit {process.poll()}): {''.join(stderr)}"
+        try:
+            opener.open(f"http://127.0.0.1:{port}/kalender/alle.ics", timeout=10)
+            raise AssertionError("served without its token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 404
     finally:
         process.send_signal(signal.SIGINT)  # compose's stop_signal
         try:

@@ -17,19 +17,26 @@ is a pure function of the briefing (reading the calendar writes nothing):
   Every text is the same Dutch as the report and the digest (`monitor.wording`).
 - REFRESH-INTERVAL (RFC 7986) and X-PUBLISHED-TTL (Outlook) ask subscribers to refresh hourly.
 
-`serve_calendar` runs a small HTTP server for `/kalender/<dossier>.ics` and `/kalender/alle.ics`.
+`serve_calendar` runs a small HTTP server for `/kalender/<token>/<dossier>.ics` and
+`/kalender/<token>/alle.ics`: each calendar has its own secret token in its URL (from a secret
+next to the database, or `$MONITOR_CALENDAR_SECRET`), so only who was given the URL can read it;
+`subscribe_urls` lists them (`monitor calendar --urls`). `/health` answers "ok" for monitoring.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import os
+import secrets
 import re
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
@@ -253,9 +260,10 @@ class CalendarServer:
     nothing new costs the subscriber no download.
     """
 
-    def __init__(self, render: Callable[[str | None], bytes], dossiers: Iterable[str], host: str = "127.0.0.1", port: int = 8765) -> None:
+    def __init__(self, render: Callable[[str | None], bytes], dossiers: Iterable[str], secret: bytes, host: str = "127.0.0.1", port: int = 8765) -> None:
         self.render = render
         self.dossiers = set(dossiers)
+        self.tokens = {name: calendar_token(secret, name) for name in [ALL, *sorted(self.dossiers)]}
         self._lock = threading.Lock()
         self._first_served: dict[str, datetime] = {}  # ETag -> when this content was first served
         server = self
@@ -270,12 +278,17 @@ class CalendarServer:
                 self._serve(with_body=False)
 
             def _serve(self, with_body: bool) -> None:
-                match = re.fullmatch(r"/kalender/([A-Za-z0-9][A-Za-z0-9_.-]*)\.ics", self.path.split("?", 1)[0])
-                if not match or (match.group(1) != "alle" and match.group(1) not in server.dossiers):
-                    names = ", ".join(f"/kalender/{d}.ics" for d in ["alle", *sorted(server.dossiers)])
-                    self._reply(404, "text/plain; charset=utf-8", f"Niet gevonden. Beschikbaar: {names}\n".encode(), with_body)
+                path = self.path.split("?", 1)[0]
+                if path == "/health":
+                    self._reply(200, "text/plain; charset=utf-8", b"ok\n", with_body)
                     return
-                dossier = None if match.group(1) == "alle" else match.group(1)
+                match = re.fullmatch(r"/kalender/([0-9a-f]+)/([A-Za-z0-9][A-Za-z0-9_.-]*)\.ics", path)
+                expected = server.tokens.get(match.group(2)) if match else None
+                if expected is None or not hmac.compare_digest(expected, match.group(1)):
+                    # The same answer for a wrong token and an unknown calendar: nothing to probe.
+                    self._reply(404, "text/plain; charset=utf-8", b"Niet gevonden. Vraag de abonnementslink aan wie monitor beheert.\n", with_body)
+                    return
+                dossier = None if match.group(2) == ALL else match.group(2)
                 try:
                     with server._lock:
                         body = server.render(dossier)
@@ -328,6 +341,10 @@ class CalendarServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/kalender/"
 
+    def url_for(self, name: str = "alle") -> str:
+        """The subscribe URL of one calendar ('alle' or a dossier id), token included."""
+        return f"{self.url}{self.tokens[name]}/{name}.ics"
+
     def start(self) -> CalendarServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="kalender", daemon=True)
@@ -342,10 +359,50 @@ class CalendarServer:
             self._thread.join(timeout=5)
 
 
-def serve_calendar(render: Callable[[str | None], bytes], rules_config: RulesConfig, host: str = "127.0.0.1", port: int = 8765) -> CalendarServer:
+def serve_calendar(
+    render: Callable[[str | None], bytes], rules_config: RulesConfig, secret: bytes, host: str = "127.0.0.1", port: int = 8765
+) -> CalendarServer:
     """Start the lobbykalender server in a thread and return it (call `.stop()` to end it).
 
     `render(dossier_or_None)` builds the feed; the pipeline's `calendar` with a fresh Store per
-    request is what the CLI and the scheduler pass.
+    request is what the CLI and the scheduler pass. `secret` (see `calendar_secret`) makes the tokens.
     """
-    return CalendarServer(render, rules_config.dossiers, host, port).start()
+    return CalendarServer(render, rules_config.dossiers, secret, host, port).start()
+
+
+ALL = "alle"  # the calendar of every dossier
+SECRET_ENV = "MONITOR_CALENDAR_SECRET"
+
+
+def calendar_secret(db_path: str | Path) -> bytes:
+    """The secret behind the subscribe tokens: $MONITOR_CALENDAR_SECRET, or `<db>.calendar-secret`.
+
+    The file is made (readable by its owner only) the first time a calendar is served or its URLs
+    are listed; delete it to give every calendar a new URL (old subscriptions then stop).
+    """
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV].encode("utf-8")
+    path = Path(f"{db_path}.calendar-secret")
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(32).encode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it just now
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+    return value
+
+
+def calendar_token(secret: bytes, name: str) -> str:
+    """The token in one calendar's URL: it opens that calendar only."""
+    return hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def subscribe_urls(base: str, secret: bytes, dossiers: Iterable[str]) -> dict[str, str]:
+    """Each calendar's subscribe URL under `base` (e.g. https://monitor.gemeente.nl/kalender/)."""
+    base = base if base.endswith("/") else base + "/"
+    return {name: f"{base}{calendar_token(secret, name)}/{name}.ics" for name in [ALL, *dossiers]}
