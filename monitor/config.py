@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -462,8 +463,12 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
     if not fields:
         return None
     sender = reader.string(fields["from"][1], "email", "from") if "from" in fields else None
-    if sender and not _EMAIL.match(sender):
-        reader.problem(fields["from"][1], f"email: '{sender}' is not an email address")
+    if sender and not _EMAIL.match(parseaddr(sender)[1] or ""):
+        reader.problem(
+            fields["from"][1],
+            f"email: '{sender}' is not an email address",
+            'e.g. from: monitor@gemeente.nl, or with a name: from: "Lobbymonitor <monitor@gemeente.nl>"',
+        )
     smtp = None
     if "smtp" in fields:
         snode = fields["smtp"][1]

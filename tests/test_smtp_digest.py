@@ -202,3 +202,32 @@ def test_smtplib_errors_are_described_without_secrets():
     assert describe_error(smtplib.SMTPResponseException(421, b"Service not available")) == "421 Service not available"
     refused = smtplib.SMTPRecipientsRefused({"a@b.nl": (550, b"no such user")})
     assert "a@b.nl: 550 no such user" in describe_error(refused)
+
+
+def test_a_from_with_a_display_name_reads_as_the_name_and_sends_from_the_address(smtp, db_path):
+    inbox, port = smtp
+    config = make_config(port)
+    config.sources.email.sender = "Lobbymonitor Gemeente <monitor@gemeente.example>"
+    store = Store(db_path)
+    seed(store)
+    run = dg.run_digest(store, config, NOW)
+    assert run.sent.sent and not run.sent.failed
+    mail_from, _, anna = next(m for m in inbox.messages if "anna@gemeente.example" in m[1])
+    assert mail_from == "monitor@gemeente.example"  # the envelope: the bare address
+    assert anna["From"].addresses[0].display_name == "Lobbymonitor Gemeente"
+    assert anna["Message-ID"].endswith("@gemeente.example>")
+    store.close()
+
+
+def test_the_config_check_takes_a_from_with_a_display_name(tmp_path):
+    from conftest import write_config
+    from monitor.config import ConfigError, load_config
+
+    rules = "dossiers:\n  jeugd:\n    title: Jeugd\n    rules:\n      - name: kern\n        query: jeugdzorg\n"
+    smtp = "  smtp: {host: 127.0.0.1, port: 25, security: none}\n"
+    config = write_config(tmp_path / "ok", f'sources: []\nemail:\n  from: "Lobbymonitor <monitor@gemeente.nl>"\n{smtp}', rules)
+    assert load_config(config).sources.email.sender == "Lobbymonitor <monitor@gemeente.nl>"
+    bad = write_config(tmp_path / "bad", f'sources: []\nemail:\n  from: "Lobbymonitor <monitor-at-gemeente>"\n{smtp}', rules)
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert "is not an email address" in str(err.value.problems[0]) and "Lobbymonitor <monitor@gemeente.nl>" in str(err.value.problems[0])

@@ -10,10 +10,9 @@ import os
 import smtplib
 import ssl
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -49,11 +48,12 @@ def build_message(
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
-    domain = email.sender.rpartition("@")[2] or "monitor.invalid"
+    address = sender_address(email)
+    domain = address.rpartition("@")[2] or "monitor.invalid"
     message["Message-ID"] = make_msgid(idstring="digest", domain=domain)
     if email.reply_to:
         message["Reply-To"] = email.reply_to
-    unsubscribe = email.unsubscribe or email.reply_to or email.sender
+    unsubscribe = email.unsubscribe or email.reply_to or address
     message["List-Unsubscribe"] = f"<mailto:{unsubscribe}?subject=afmelden>"
     message["List-Id"] = f"Lobbymonitor <digest.{domain}>"
     # Tells auto-responders ("out of office") not to answer a machine.
@@ -65,11 +65,8 @@ def build_message(
 
 
 def sender_address(email: EmailConfig) -> str:
-    """The bare envelope sender address (From may carry a display name)."""
-    try:
-        return Address(addr_spec=email.sender).addr_spec
-    except (ValueError, IndexError):
-        return email.sender
+    """The bare envelope sender address: From may carry a display name ("Lobbymonitor <monitor@gemeente.nl>")."""
+    return parseaddr(email.sender)[1] or email.sender
 
 
 def connect(smtp: SmtpConfig) -> smtplib.SMTP:
