@@ -466,8 +466,20 @@ def cmd_digest(args: argparse.Namespace) -> int:
         why = holiday_name(now.date()) or "weekend"
         print(f"{format_nl(now, with_time=False)} is no working day ({why}): no digest", file=sys.stderr)
         return EXIT_OK
-    if args.send and config.sources.email is None:
+    if (args.send or args.test) and config.sources.email is None:
         raise ConfigError([_no_email_problem(config)])
+    if args.test:
+        from .pipeline import send_test_digest
+
+        store = _open_store(args)
+        try:
+            subject = send_test_digest(config, store, now, args.test.strip())
+        except MailError as exc:
+            raise RuntimeFailure(str(exc)) from None
+        finally:
+            store.close()
+        print(f"sent to {args.test}: {subject} (a test: nothing queued, the daily digest is unaffected)")
+        return EXIT_OK
     if args.to and not dg.recipients_for(config.rules).get(args.to.strip().lower()):
         print(f"note: {args.to} is no recipient in {config.rules.path}; it gets every dossier", file=sys.stderr)
     store = _open_store(args)
@@ -784,6 +796,7 @@ examples:
 examples:
   monitor digest                              show each recipient's digest as text (nothing sent)
   monitor digest --preview digest.html        the HTML of the first recipient's digest, to look at
+  monitor digest --test jij@gemeente.nl       send yourself a sample, marked [TEST], outside the outbox
   monitor digest --preview d.html --to wmo@gemeente.example
   monitor digest --send                       queue and send today's digests (what the scheduler does)
   monitor digest --send --to mij@gemeente.example   a test digest with every dossier to one address
@@ -796,6 +809,7 @@ The SMTP password is read from the environment variable named by email.smtp.pass
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     digest.add_argument("--send", action="store_true", help="queue and send the digests (default: only show them)")
+    digest.add_argument("--test", metavar="ADDRESS", help="send ADDRESS the digest it would get now, marked [TEST], outside the outbox (to check the mail set-up and how clients show it)")
     digest.add_argument("--preview", metavar="FILE.html", help="write one recipient's HTML digest to FILE (nothing queued or sent)")
     digest.add_argument("--to", metavar="ADDRESS", help="only this recipient; an address that is no recipient gets every dossier")
     digest.add_argument("--fetch", action="store_true", help="fetch all sources first")

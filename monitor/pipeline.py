@@ -300,6 +300,35 @@ def send_digests(
     return run_digest(store, config, now, send=send, only=only, connect=connect, rematch=compiled.match)
 
 
+def send_test_digest(config: Config, store: Store, now: datetime, address: str) -> str:
+    """Send `address` the digest it would get now, marked as a test, outside the outbox.
+
+    Nothing is queued or recorded: the daily digest is unaffected. Returns the subject sent.
+    Raises `MailError` when the mail server cannot be reached or refuses.
+    """
+    import smtplib
+
+    from .deliver.digest import render_digest
+    from .deliver.mail import MailError, build_message, connect, describe_error, sender_address
+
+    email = config.sources.email
+    if email is None:
+        raise MailError("there is no email section in sources.yaml")
+    [digest] = preview_digests(config, store, now, address)
+    text, html = render_digest(digest)
+    subject = f"[TEST] {digest.subject()}"
+    message = build_message(email, address, subject, text, html, now)
+    try:
+        client = connect(email.smtp)
+        try:
+            client.sendmail(sender_address(email), [address], message.as_bytes())
+        finally:
+            client.quit()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(f"the test digest to {address} was not sent: {describe_error(exc)}") from None
+    return subject
+
+
 def preview_digests(config: Config, store: Store, now: datetime, only: str | None = None) -> list[Any]:
     """Each recipient's digest as it would be sent now (nothing queued, nothing written)."""
     from .deliver.digest import build_digests

@@ -231,3 +231,35 @@ def test_the_config_check_takes_a_from_with_a_display_name(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     assert "is not an email address" in str(err.value.problems[0]) and "Lobbymonitor <monitor@gemeente.nl>" in str(err.value.problems[0])
+
+
+def test_digest_test_sends_one_marked_sample_outside_the_outbox(smtp, db_path, tmp_path, capsys):
+    from monitor import pipeline
+
+    inbox, port = smtp
+    config = make_config(port)
+    store = Store(db_path)
+    seed(store)
+    subject = pipeline.send_test_digest(config, store, NOW, "ik@gemeente.example")
+    assert subject.startswith("[TEST] Lobbymonitor")
+    [(mail_from, rcpts, message)] = inbox.messages
+    assert rcpts == ["ik@gemeente.example"] and message["Subject"] == subject
+    text = parts(message)[0]
+    assert "dossiers: Jeugdzorg, Wmo" in text and "ACTIE NODIG" in text  # an address that is no recipient gets every dossier
+    assert store.db.execute("SELECT COUNT(*) FROM digest_outbox").fetchone()[0] == 0  # nothing queued
+    # The real digest still goes out in full afterwards.
+    run = dg.run_digest(store, config, NOW)
+    assert len(run.sent.sent) == 3
+    store.close()
+
+
+def test_digest_test_with_the_server_down_says_so(db_path):
+    from monitor import pipeline
+    from monitor.deliver.mail import MailError
+
+    config = make_config(free_port())  # nothing listens there
+    store = Store(db_path)
+    seed(store)
+    with pytest.raises(MailError, match="the test digest to ik@gemeente.example was not sent"):
+        pipeline.send_test_digest(config, store, NOW, "ik@gemeente.example")
+    store.close()
