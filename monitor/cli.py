@@ -255,7 +255,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write the starter sources.yaml and rules.yaml, never over existing files."""
-    from .demo import starter_file
+    from .starter import starter_file
 
     directory = Path(args.directory) if args.directory else _config_dir(args)
     if directory.exists() and not directory.is_dir():

@@ -362,6 +362,11 @@ class Besluit:
                 votes.append(Vote(_text(row.get("fractie")) or "onbekende fractie", _text(row.get("soort")) or "onbekend", _int(row.get("zetels"))))
         return cls(_text(value.get("soort")), _text(value.get("tekst")), _text(value.get("status")), _day(value.get("datum")), tuple(votes))
 
+    @property
+    def taken(self) -> bool:
+        """A decision the Kamer took (status Besluit), not a Voorstel for one still to come."""
+        return (self.status or "besluit").lower() == "besluit"
+
 
 @dataclass(frozen=True)
 class ZaakRef:
@@ -552,13 +557,15 @@ class Zaak:
         soort = self.soort.lower()
         return soort.startswith("motie") or soort.startswith("amendement")
 
+    @property
+    def last_decision(self) -> Besluit | None:
+        """The latest decision the Kamer took on it (a Voorstel is not one yet)."""
+        return next((b for b in reversed(self.besluiten) if b.taken), None)
+
     def decided_before(self, day: date | None) -> bool:
         """Whether its latest decision was taken at an earlier meeting than one on `day` (a motie held over, then listed again)."""
-        decided = [b for b in self.besluiten if (b.status or "besluit").lower() == "besluit"]  # a Voorstel is not a decision yet
-        if day is None or not decided:
-            return False
-        latest = decided[-1].datum
-        return latest is not None and latest < day
+        latest = self.last_decision
+        return day is not None and latest is not None and latest.datum is not None and latest.datum < day
 
     @property
     def votes(self) -> tuple[Vote, ...]:

@@ -399,6 +399,7 @@ class View:
         self._cache: dict[str, tuple[Item | None, bool, str | None]] = {}  # id -> (item, deleted, first_seen)
         self._match_cache: dict[str, list[Match]] = {}
         self._link_cache: dict[tuple[str, bool], dict[str, list[str]]] = {}
+        self._version_links: dict[str, list[tuple[str, str]]] = {}  # revised item -> its links as at as_of
         self.memo: dict[Any, Any] = {}  # for read models to keep what they computed for this view
         # Items whose stored row is newer than the view: read their version instead.
         self.revised = {r["id"] for r in self.db.query("SELECT id FROM items WHERE last_changed > ? AND first_seen <= ?", [self.at, self.at])}
@@ -552,9 +553,13 @@ class View:
 
     def _as_of_links(self, found: dict[str, list[str]], rel: str, reverse: bool) -> None:
         """Replace today's links of revised source items in `found` by those of their as-of version."""
+        versions = self._version_links
+
         def then(item_id: str) -> set[str]:
-            item = self.item(item_id, deleted=True)
-            return {dst for r, dst in (item.links() if item else []) if r == rel}
+            if item_id not in versions:  # each revised item's links are derived once per view
+                item = self.item(item_id, deleted=True)
+                versions[item_id] = item.links() if item else []
+            return {dst for r, dst in versions[item_id] if r == rel}
 
         if not reverse:
             for src in [i for i in found if i in self.revised]:

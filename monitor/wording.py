@@ -356,7 +356,7 @@ def vote_at(zaak: Zaak, meeting_day: date | None) -> str:
     """A motie's standing at a Stemmingen on `meeting_day`: its result there, or 'nog niet gestemd (eerder aangehouden, di 17 nov)'."""
     if zaak.decided_before(meeting_day):
         earlier = zaak.uitslag or "besproken"
-        when = [b for b in zaak.besluiten if (b.status or "besluit").lower() == "besluit"][-1].datum
+        when = zaak.last_decision.datum if zaak.last_decision else None
         return f"{vote_pending()} (eerder {earlier}, {day(when)})"
     return vote_result(zaak) or vote_pending()
 

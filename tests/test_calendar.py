@@ -125,7 +125,8 @@ def test_per_dossier_feed(store):
     assert all("Wmo" in str(e["CATEGORIES"].to_ical()) for e in wmo.values())
 
 
-def test_server_serves_the_feeds(tmp_path):
+def seeded_renderer(tmp_path, extra: dict[str, bytes] | None = None):
+    """A seeded database and the render function the server calls (a fresh Store per request, as the CLI passes)."""
     path = str(tmp_path / "monitor.db")
     store = Store(path)
     seed(store)
@@ -137,9 +138,16 @@ def test_server_serves_the_feeds(tmp_path):
             raise KeyError(dossier)
         fresh = Store(path)
         try:
-            return cal.render_calendar(build_briefing(fresh.view(NOW), config, cal.calendar_scope(NOW, dossier)), dossier)
+            body = cal.render_calendar(build_briefing(fresh.view(NOW), config, cal.calendar_scope(NOW, dossier)), dossier)
         finally:
             fresh.close()
+        return body + (extra or {}).get("tail", b"")
+
+    return config, render
+
+
+def test_server_serves_the_feeds(tmp_path):
+    config, render = seeded_renderer(tmp_path)
 
     server = cal.serve_calendar(render, config.rules, SECRET, "127.0.0.1", free_port())
     try:
@@ -184,19 +192,8 @@ def test_a_recreated_meeting_is_one_event_that_moves(store):
 
 
 def test_a_repeat_poll_gets_304_and_new_content_a_new_etag(tmp_path):
-    path = str(tmp_path / "monitor.db")
-    store = Store(path)
-    seed(store)
-    store.close()
-    config = make_config()
-    version = {"extra": b""}
-
-    def render(dossier):
-        fresh = Store(path)
-        try:
-            return cal.render_calendar(build_briefing(fresh.view(NOW), config, cal.calendar_scope(NOW, dossier)), dossier) + version["extra"]
-        finally:
-            fresh.close()
+    version = {"tail": b""}
+    config, render = seeded_renderer(tmp_path, version)
 
     server = cal.serve_calendar(render, config.rules, SECRET, "127.0.0.1", free_port())
     try:
@@ -208,7 +205,7 @@ def test_a_repeat_poll_gets_304_and_new_content_a_new_etag(tmp_path):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(urllib.request.Request(server.url_for("alle"), headers=headers), timeout=5)
             assert err.value.code == 304 and err.value.read() == b"" and err.value.headers["ETag"] == etag
-        version["extra"] = b"\r\n"  # the feed changed
+        version["tail"] = b"\r\n"  # the feed changed
         with urllib.request.urlopen(urllib.request.Request(server.url_for("alle"), headers={"If-None-Match": etag}), timeout=5) as response:
             assert response.status == 200 and response.headers["ETag"] != etag
     finally:

@@ -112,20 +112,18 @@ def amsterdam_timezone() -> Timezone:
     zone = Timezone()
     zone.add("tzid", "Europe/Amsterdam")
     zone.add("x-lic-location", "Europe/Amsterdam")
-    summer = TimezoneDaylight()
-    summer.add("tzname", "CEST")
-    summer.add("dtstart", datetime(1970, 3, 29, 2, 0, 0))
-    summer.add("tzoffsetfrom", timedelta(hours=1))
-    summer.add("tzoffsetto", timedelta(hours=2))
-    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
-    winter = TimezoneStandard()
-    winter.add("tzname", "CET")
-    winter.add("dtstart", datetime(1970, 10, 25, 3, 0, 0))
-    winter.add("tzoffsetfrom", timedelta(hours=2))
-    winter.add("tzoffsetto", timedelta(hours=1))
-    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
-    zone.add_component(summer)
-    zone.add_component(winter)
+    # Summer time starts the last Sunday of March at 02:00 CET, ends the last Sunday of October at 03:00 CEST.
+    for kind, name, start, before, after in (
+        (TimezoneDaylight, "CEST", datetime(1970, 3, 29, 2, 0), 1, 2),
+        (TimezoneStandard, "CET", datetime(1970, 10, 25, 3, 0), 2, 1),
+    ):
+        rule = kind()
+        rule.add("tzname", name)
+        rule.add("dtstart", start)
+        rule.add("tzoffsetfrom", timedelta(hours=before))
+        rule.add("tzoffsetto", timedelta(hours=after))
+        rule.add("rrule", {"freq": "yearly", "bymonth": start.month, "byday": "-1su"})
+        zone.add_component(rule)
     return zone
 
 
@@ -263,9 +261,10 @@ class CalendarServer:
     def __init__(self, render: Callable[[str | None], bytes], dossiers: Iterable[str], secret: bytes, host: str = "127.0.0.1", port: int = 8765) -> None:
         self.render = render
         self.dossiers = set(dossiers)
+        self.secret = secret
         self.tokens = {name: calendar_token(secret, name) for name in [ALL, *sorted(self.dossiers)]}
         self._lock = threading.Lock()
-        self._first_served: dict[str, datetime] = {}  # ETag -> when this content was first served
+        self._served: dict[str, tuple[str, datetime]] = {}  # calendar -> (ETag, when that content was first served)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -297,7 +296,10 @@ class CalendarServer:
                     self._reply(500, "text/plain; charset=utf-8", b"Interne fout bij het maken van de kalender\n", with_body)
                     return
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-                modified = server._first_served.setdefault(etag, datetime.now(timezone.utc).replace(microsecond=0))
+                known = server._served.get(match.group(2))
+                if known is None or known[0] != etag:
+                    known = server._served[match.group(2)] = (etag, datetime.now(timezone.utc).replace(microsecond=0))
+                modified = known[1]
                 validators = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
                 if self._not_modified(etag, modified):
                     self._reply(304, None, b"", False, validators)
@@ -343,7 +345,7 @@ class CalendarServer:
 
     def url_for(self, name: str = "alle") -> str:
         """The subscribe URL of one calendar ('alle' or a dossier id), token included."""
-        return f"{self.url}{self.tokens[name]}/{name}.ics"
+        return subscribe_url(self.url, self.secret, name)
 
     def start(self) -> CalendarServer:
         """Serve in a daemon thread."""
@@ -402,7 +404,12 @@ def calendar_token(secret: bytes, name: str) -> str:
     return hmac.new(secret, name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def subscribe_urls(base: str, secret: bytes, dossiers: Iterable[str]) -> dict[str, str]:
-    """Each calendar's subscribe URL under `base` (e.g. https://monitor.gemeente.nl/kalender/)."""
+def subscribe_url(base: str, secret: bytes, name: str) -> str:
+    """One calendar's subscribe URL under `base` (e.g. https://monitor.gemeente.nl/kalender/)."""
     base = base if base.endswith("/") else base + "/"
-    return {name: f"{base}{calendar_token(secret, name)}/{name}.ics" for name in [ALL, *dossiers]}
+    return f"{base}{calendar_token(secret, name)}/{name}.ics"
+
+
+def subscribe_urls(base: str, secret: bytes, dossiers: Iterable[str]) -> dict[str, str]:
+    """Each calendar's subscribe URL under `base`: 'alle' first, then the dossiers."""
+    return {name: subscribe_url(base, secret, name) for name in [ALL, *dossiers]}

@@ -14,9 +14,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 
+from ..starter import starter_file
 from ..timeutil import AMS
 from .replay import FeedReplay, SyncFeedReplay
 
@@ -40,11 +40,6 @@ class DemoResult:
     actions: int = 0
     woordvoerders: int = 0
     news: int = 0
-
-
-def starter_file(name: str) -> str:
-    """The text of a starter configuration file shipped with the package ('sources.yaml', 'rules.yaml')."""
-    return (files("monitor") / "starter" / name).read_text(encoding="utf-8")
 
 
 def run_demo(output: Path | None = None, progress: Callable[[str], None] = lambda message: None) -> DemoResult:
