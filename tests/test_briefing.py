@@ -349,6 +349,9 @@ def test_the_whole_fortnight_reads_without_internals(fortnight, tmp_path, capsys
             found = INTERNALS.search(text)
             assert found is None, f"{now} {name}: {found.group(0)!r}"
             assert "<br" not in text and "None" not in text
+        for address, text in digest_text(fortnight, capsys, now=now).items():  # a meeting at most twice: action + agenda row
+            names = re.findall(r"^• (?:\S+ \d+ \w+ \d\d:\d\d  )?(.+?)(?: \[|$)", text, re.M)
+            assert names and all(names.count(n) <= 2 for n in names), (now, address, names)
 
 
 def test_an_article_matching_three_rules_of_a_dossier_names_the_dossier_once():
