@@ -255,3 +255,16 @@ def test_a_failing_source_alone_is_worth_one_mail_a_day(store):
     store.record_failure("bb", "feed", iso(NOW + timedelta(days=1) - timedelta(minutes=5)), "HTTP 503 from bb.example")
     next_day = dg.prepare_digests(store, config, NOW + timedelta(days=1), only="bob@gemeente.example")
     assert next_day[0].outbox_id
+
+
+def test_the_mail_is_fluid_on_a_phone_and_fixed_only_for_outlook(store):
+    # A fixed 680 px table overflowed a 375 px phone screen; Outlook desktop (which ignores
+    # max-width) gets the fixed width from a conditional ghost table instead.
+    import re
+
+    seed(store)
+    html = dg.render_digest(build(store, make_config(), "anna@gemeente.example"))[1]
+    outside_mso = re.sub(r"<!--\[if mso\]>.*?<!\[endif\]-->", "", html, flags=re.S)
+    assert 'width="680"' not in outside_mso
+    assert re.search(r'<table[^>]*class="page"[^>]*width="100%"[^>]*max-width:\s*680px', html)
+    assert '<!--[if mso]><table role="presentation" width="680"' in html
