@@ -14,7 +14,7 @@ vergadering is kept and counted).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .models import Match
@@ -39,6 +39,7 @@ class Passage:
     start: datetime | None
     seconds: int
     snippet: str  # empty when the transcript has no text yet (Casco)
+    turn: Turn = field(compare=False, repr=False)
 
 
 def passages(transcript: Transcript, match_fields: MatchFields, speakers: SpeakerIndex, source: str = "tk") -> list[Passage]:
@@ -100,6 +101,7 @@ def _passage(dossier: str, activity: DebateActivity, turn: Turn, speakers: Speak
         start=turn.start,
         seconds=turn.seconds,
         snippet=snippet,
+        turn=turn,
     )
 
 

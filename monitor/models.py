@@ -622,6 +622,10 @@ class Woordvoerder:
     reden: str
     persoon_id: str | None = None
     score: float = 0.0
+    # Seconds of their own non-chair turns on the dossier in the newest transcripts, and per
+    # debate {titel, datum, seconden, passage, parlisid}: what the transcripts say they did.
+    spreektijd_s: int = 0
+    debatten: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass

@@ -536,6 +536,13 @@ def more_points(count: int) -> str:
     return f"… en nog {count} agendapunten"
 
 
+def spoke_on(seconds: int, debate: str, day_iso: str) -> str:
+    """'sprak 10 min over dit dossier in CD Jeugdbeleid (10 dec)': woordvoerder evidence from a transcript."""
+    minutes = max(1, round(seconds / 60)) if seconds else 0
+    length = f"{minutes} min " if minutes else ""
+    return f"sprak {length}over dit dossier in {debate} ({day(day_iso)})"
+
+
 def woordvoerders_heading(title: str) -> str:
     return f"Woordvoerders {title} (afgelopen 12 maanden)"
 

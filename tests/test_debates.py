@@ -128,3 +128,67 @@ def test_real_minister_is_not_a_kamerlid():
     assert deen.kamerlid and deen.fractie == "PVV"
     index = SpeakerIndex({"x": {"persoon_id": "x", "roepnaam": "Ruben", "achternaam": "Brekelmans", "fractie": "VVD"}, "y": {"persoon_id": "y", "roepnaam": "Marco", "achternaam": "Deen", "fractie": "PVV"}})
     assert index.persoon_id(brekelmans) is None and index.persoon_id(deen) == "y"
+
+
+# ---------------------------------------------------------------------------- stored, and as woordvoerder evidence
+
+
+def _jeugd_matcher():
+    return compile_rules([
+        DossierConfig("jeugd", "Jeugdzorg", [RuleConfig("jeugdzorg", "jeugdzorg OR jeugdhulp", parse_query("jeugdzorg OR jeugdhulp"))]),
+        DossierConfig("wmo", "Wmo", [RuleConfig("wmo", "wmo", parse_query("wmo"))]),
+    ])
+
+
+def test_a_stored_transcript_makes_the_speakers_woordvoerders(tmp_path, monkeypatch):
+    import json
+    from datetime import datetime
+
+    import monitor.sources.tk as tk
+    from monitor import transcripts
+    from monitor.people import woordvoerders
+    from monitor.report import woordvoerders_json
+    from monitor.store import Store, View
+    from monitor.timeutil import AMS
+    from test_moments_data import dossier, rules
+
+    register = {k: {**v, "naam": f"{v['roepnaam'][0]}. {v['achternaam']}"} for k, v in REGISTER.items()}
+    monkeypatch.setattr(tk, "personen", lambda store, on=None: register)
+    monkeypatch.setattr(tk, "commissie_leden", lambda *a, **k: [])
+    store = Store(tmp_path / "monitor.db")
+    try:
+        conn = store.db.conn
+        transcripts.ensure_schema(conn)
+        fetched = datetime(2026, 12, 17, 22, 0, tzinfo=AMS)
+        transcript = parse_transcript(OWN.read_bytes())
+        count = transcripts.save_transcript(conn, "v-1", "verslag-1", transcript, fetched, len(OWN.read_bytes()), _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1")
+        assert count == 5  # Jansen, De Vries and the staatssecretaris on jeugd, Smit on jeugd and wmo; the chair is not counted
+        config = rules(dossier("jeugd", "Jeugdzorg en jeugdhulp"))
+
+        before = woordvoerders(View(store, datetime(2026, 12, 17, 21, 0, tzinfo=AMS)), config, "jeugd")
+        assert before == []  # a past --now does not see a transcript fetched later
+
+        people = woordvoerders(View(store, datetime(2026, 12, 18, 9, 0, tzinfo=AMS)), config, "jeugd")
+        assert [p.naam for p in people][:2] == ["A. Jansen", "Eva Smit"]  # Smit is not in the register: her own name
+        jansen = people[0]
+        assert (jansen.persoon_id, jansen.spreektijd_s) == ("p1", 540)
+        assert jansen.reden == "sprak 9 min over dit dossier in Jeugdbeleid (do 17 dec)"
+        assert "Pieter Jansen" not in [p.naam for p in people]  # a staatssecretaris is not a woordvoerder
+        payload = json.loads(woordvoerders_json("jeugd", "Jeugdzorg", people))
+        first = payload["woordvoerders"][0]
+        assert first["spreektijd_s"] == 540
+        assert first["debatten"][0]["titel"] == "Jeugdbeleid" and "«jeugdzorg»" in first["debatten"][0]["passage"]
+
+        # A newer version of the same vergadering replaces the old one: counted once.
+        transcripts.save_transcript(conn, "v-1", "verslag-2", transcript, fetched, 1, _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1")
+        again = woordvoerders(View(store, datetime(2026, 12, 18, 9, 0, tzinfo=AMS)), config, "jeugd")
+        assert again[0].spreektijd_s == 540
+        assert transcripts.stored_version(conn, "v-1")["verslag_id"] == "verslag-2"
+
+        # Other rules: the passages are derived again from the stored turns.
+        only_wmo = compile_rules([DossierConfig("wmo", "Wmo", [RuleConfig("wmo", "wmo", parse_query("wmo"))])])
+        assert transcripts.refresh_passages(conn, only_wmo.match_fields, SpeakerIndex(register, FRACTIES), "r2") == 1
+        assert woordvoerders(View(store, datetime(2026, 12, 18, 9, 0, tzinfo=AMS)), config, "jeugd") == []
+        assert transcripts.refresh_passages(conn, only_wmo.match_fields, SpeakerIndex(register, FRACTIES), "r2") == 0
+    finally:
+        store.close()
