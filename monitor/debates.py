@@ -35,6 +35,7 @@ class Passage:
     speaker: Speaker
     persoon_id: str | None
     activity_titel: str
+    activity_soort: str
     parlisid: str | None
     start: datetime | None
     seconds: int
@@ -51,7 +52,8 @@ def passages(transcript: Transcript, match_fields: MatchFields, speakers: Speake
             if turn.chair:
                 continue
             if turn.text:
-                found = match_fields({"titel": activity.titel or "", "tekst": turn.text}, DEBATE_KIND, source, f"debat:{number}:{turn_number}")
+                # The turn's own words only: in a debate on jeugdzorg, a speaker on something else is not on jeugdzorg.
+                found = match_fields({"tekst": turn.text}, DEBATE_KIND, source, f"debat:{number}:{turn_number}")
                 on = {m.dossier: m.snippet for m in found}
             else:
                 on = {dossier: "" for dossier in debate_dossiers}
@@ -97,6 +99,7 @@ def _passage(dossier: str, activity: DebateActivity, turn: Turn, speakers: Speak
         speaker=turn.speaker,
         persoon_id=speakers.persoon_id(turn.speaker),
         activity_titel=activity.titel or activity.onderwerp or activity.soort,
+        activity_soort=activity.soort,
         parlisid=activity.parlisid,
         start=turn.start,
         seconds=turn.seconds,

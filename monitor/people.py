@@ -194,7 +194,7 @@ def _rank(
         # The register's style of the name ("A.B. Jansen"), as on moties and deelnemers, when we know who it is.
         naam = (register.get(found.persoon_id or "") or {}).get("naam") or found.naam
         entry = person(Person(naam, found.fractie, found.persoon_id), found.datum)
-        entry.spoke.append({"titel": found.activity_titel, "datum": found.datum, "seconden": found.seconds, "passage": found.passage, "parlisid": found.parlisid})
+        entry.spoke.append({"titel": _debate_label(found.activity_soort, found.activity_titel), "datum": found.datum, "seconden": found.seconds, "passage": found.passage, "parlisid": found.parlisid})
         entry.score += WEIGHT_SPOKE + min(found.seconds / 600, WEIGHT_SPOKE_MAX_EXTRA)
 
     if commissies:
@@ -302,7 +302,11 @@ def _topic(title: str) -> str:
 
 
 def _meeting_label(meeting: Meeting) -> str:
-    soort, onderwerp = meeting.soort, meeting.onderwerp
+    return _debate_label(meeting.soort, meeting.onderwerp)
+
+
+def _debate_label(soort: str, onderwerp: str) -> str:
+    """'CD Jeugdbeleid': the meeting's soort shortened as PA staff write it, then its subject."""
     short = _SOORT_SHORT.get(soort.lower(), soort)
     if onderwerp.lower().startswith(soort.lower()):
         onderwerp = onderwerp[len(soort):].strip(" :-")

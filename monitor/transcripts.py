@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS debate_passages (
     seq INTEGER NOT NULL,
     dossier TEXT NOT NULL,
     persoon_id TEXT, naam TEXT NOT NULL, fractie TEXT, speaker_soort TEXT,
-    activity_titel TEXT, parlisid TEXT, start TEXT, seconds INTEGER NOT NULL, snippet TEXT,
+    activity_titel TEXT, activity_soort TEXT, parlisid TEXT, start TEXT, seconds INTEGER NOT NULL, snippet TEXT,
     PRIMARY KEY (vergadering_id, seq, dossier)
 );
 CREATE INDEX IF NOT EXISTS debate_passages_dossier ON debate_passages (dossier, persoon_id);
@@ -151,6 +151,7 @@ class SpokenOn:
     fractie: str | None
     datum: str
     activity_titel: str
+    activity_soort: str
     parlisid: str | None
     seconds: int
     passage: str
@@ -166,7 +167,7 @@ def spoken_on(conn: sqlite3.Connection, dossier_ids: Iterable[str], since: str, 
     if not ids:
         return []
     sql = f"""
-        SELECT p.dossier, p.persoon_id, p.naam, p.fractie, t.datum, p.activity_titel, p.parlisid,
+        SELECT p.dossier, p.persoon_id, p.naam, p.fractie, t.datum, p.activity_titel, p.activity_soort, p.parlisid,
                SUM(p.seconds) AS seconds,
                (SELECT q.snippet FROM debate_passages q WHERE q.vergadering_id = p.vergadering_id AND q.dossier = p.dossier
                   AND q.naam = p.naam AND q.snippet != '' ORDER BY q.seq LIMIT 1) AS passage
@@ -177,7 +178,7 @@ def spoken_on(conn: sqlite3.Connection, dossier_ids: Iterable[str], since: str, 
         ORDER BY p.dossier, t.datum, p.activity_titel
     """
     rows = conn.execute(sql, [*ids, since, until, iso(known_at)])
-    return [SpokenOn(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], int(r[7] or 0), r[8] or "") for r in rows]
+    return [SpokenOn(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7], int(r[8] or 0), r[9] or "") for r in rows]
 
 
 def spoken_on_view(view: Any, dossier_ids: Iterable[str], since: str, until: str) -> list[SpokenOn]:
@@ -198,10 +199,10 @@ def _insert_passages(conn: sqlite3.Connection, vergadering_id: str, transcript: 
     # Passages come in turn order; map each back to its turn's sequence number.
     seq_of = {id(turn): seq for seq, (_, _, turn) in enumerate(_turns(transcript))}
     conn.executemany(
-        "INSERT OR IGNORE INTO debate_passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO debate_passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [vergadering_id, seq_of[id(p.turn)], p.dossier, p.persoon_id, p.speaker.naam, p.speaker.fractie, p.speaker.soort,
-             p.activity_titel, p.parlisid, iso(p.start), p.seconds, p.snippet]
+             p.activity_titel, p.activity_soort, p.parlisid, iso(p.start), p.seconds, p.snippet]
             for p in found
         ],
     )

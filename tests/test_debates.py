@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from monitor.config import DossierConfig, RuleConfig
@@ -172,12 +174,12 @@ def test_a_stored_transcript_makes_the_speakers_woordvoerders(tmp_path, monkeypa
         assert [p.naam for p in people][:2] == ["A. Jansen", "Eva Smit"]  # Smit is not in the register: her own name
         jansen = people[0]
         assert (jansen.persoon_id, jansen.spreektijd_s) == ("p1", 540)
-        assert jansen.reden == "sprak 9 min over dit dossier in Jeugdbeleid (do 17 dec)"
+        assert jansen.reden == "sprak 9 min over dit dossier in CD Jeugdbeleid (do 17 dec)"
         assert "Pieter Jansen" not in [p.naam for p in people]  # a staatssecretaris is not a woordvoerder
         payload = json.loads(woordvoerders_json("jeugd", "Jeugdzorg", people))
         first = payload["woordvoerders"][0]
         assert first["spreektijd_s"] == 540
-        assert first["debatten"][0]["titel"] == "Jeugdbeleid" and "«jeugdzorg»" in first["debatten"][0]["passage"]
+        assert first["debatten"][0]["titel"] == "CD Jeugdbeleid" and "«jeugdzorg»" in first["debatten"][0]["passage"]
 
         # A newer version of the same vergadering replaces the old one: counted once.
         transcripts.save_transcript(conn, "v-1", "verslag-2", transcript, fetched, 1, _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1")
@@ -192,3 +194,20 @@ def test_a_stored_transcript_makes_the_speakers_woordvoerders(tmp_path, monkeypa
         assert transcripts.refresh_passages(conn, only_wmo.match_fields, SpeakerIndex(register, FRACTIES), "r2") == 0
     finally:
         store.close()
+
+
+def test_a_turn_counts_by_its_own_words_not_by_the_debate_title():
+    # Every turn is in the debate "Jeugdbeleid", but no one says "jeugdbeleid": no one spoke on it.
+    title_only = compile_rules([DossierConfig("beleid", "Beleid", [RuleConfig("r", "jeugdbeleid", parse_query("jeugdbeleid"))])])
+    assert passages(parse_transcript(OWN.read_bytes()), title_only.match_fields, SpeakerIndex(REGISTER, FRACTIES)) == []
+
+
+def test_a_casco_ties_every_non_chair_speaker_to_the_debate_dossier():
+    casco = OWN.read_bytes().replace(b'status="Ongecorrigeerd"', b'status="Casco"')
+    casco = re.sub(rb"<tekst>.*?</tekst>", b"<tekst />", casco, flags=re.S)
+    transcript = parse_transcript(casco)
+    assert not transcript.has_text
+    title_only = compile_rules([DossierConfig("beleid", "Beleid", [RuleConfig("r", "jeugdbeleid", parse_query("jeugdbeleid"))])])
+    found = passages(transcript, title_only.match_fields, SpeakerIndex(REGISTER, FRACTIES))
+    assert {p.speaker.naam for p in found} == {"Anna Jansen", "Kees de Vries", "Eva Smit", "Pieter Jansen"}  # not the chair
+    assert all(p.snippet == "" for p in found)
