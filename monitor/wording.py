@@ -21,6 +21,8 @@ from .models import (
     MomentKind,
     MomentStatus,
     Person,
+    Question,
+    QuestionState,
     SourceHealth,
     SourceState,
     Update,
@@ -321,6 +323,26 @@ def document_label(document: Document) -> str:
 def new_document(document: Document) -> str:
     """'nieuw document: Motie (gewijzigd) 2026D51001 — Gewijzigde motie van …'."""
     return f"nieuw document: {document_label(document)}" + (f" — {document.onderwerp}" if document.onderwerp else "")
+
+
+def question_line(zaak: Zaak, question: Question) -> str:
+    """'Kamervragen aan minister van VWS — beantwoord op do 10 dec', '… — antwoord uiterlijk ma 7 dec', …"""
+    head = "Kamervragen" + (f" aan {_join(zaak.gericht_aan)}" if zaak.gericht_aan else "")
+    if question.state is QuestionState.BEANTWOORD and question.answer is not None:
+        when = f" op {day(question.answer.datum)}" if question.answer.datum else ""
+        number = f" ({question.answer.documentnummer})" if question.answer.documentnummer else ""
+        return f"{head} — beantwoord{when}{number}"
+    if question.state is QuestionState.UITSTEL and question.delay is not None:
+        when = f" op {day(question.delay.datum)}" if question.delay.datum else ""
+        return f"{head} — uitstel van antwoord gemeld{when}"
+    if question.state is QuestionState.TE_LAAT:
+        return f"{head} — te laat: geen antwoord of uitstel, de termijn liep af op {day(question.due)}"
+    return f"{head} — antwoord uiterlijk {day(question.due)}" if question.due else f"{head} — nog niet beantwoord"
+
+
+def question_badge(question: Question) -> str | None:
+    """The badge of Kamervragen that are not simply open: 'beantwoord', 'uitstel', 'te laat'."""
+    return None if question.state is QuestionState.OPEN else question.state.value
 
 
 def appreciatie(zaak: Zaak) -> str | None:
