@@ -71,32 +71,22 @@ def stored_version(conn: sqlite3.Connection, vergadering_id: str) -> dict[str, A
     return {"verslag_id": row[0], "soort": row[1], "status": row[2], "closed": bool(row[3]), "fetched_at": row[4]}
 
 
-def save_transcript(
-    conn: sqlite3.Connection,
-    vergadering_id: str,
-    verslag_id: str,
-    transcript: Transcript,
-    fetched_at: datetime,
-    size: int,
-    match_fields: MatchFields,
-    speakers: SpeakerIndex,
-    rules_version: str,
-) -> int:
-    """Replace the vergadering's transcript by this version, with its turns and passages; return the passage count.
+def save_transcript(conn: sqlite3.Connection, vergadering_id: str, verslag_id: str, transcript: Transcript, fetched_at: datetime, size: int) -> None:
+    """Replace the vergadering's transcript by this version with its turns (one transaction).
 
-    One transaction: a crash leaves the previous version or this one, never a mix.
+    Its passages are derived by the match stage (`refresh_passages`), like the matches of items:
+    the fetch stage stores what the Kamer published, the rules are applied after.
     """
-    found = passages(transcript, match_fields, speakers)
     with _transaction(conn):
         conn.execute("DELETE FROM debate_passages WHERE vergadering_id = ?", [vergadering_id])
         conn.execute("DELETE FROM tk_debate_turns WHERE vergadering_id = ?", [vergadering_id])
         conn.execute(
-            "INSERT OR REPLACE INTO tk_transcripts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO tk_transcripts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             [vergadering_id, verslag_id, transcript.soort, transcript.status, transcript.vergadering_soort, transcript.titel,
-             transcript.datum, int(transcript.end is not None), int(transcript.has_text), size, iso(fetched_at), rules_version],
+             transcript.datum, int(transcript.end is not None), int(transcript.has_text), size, iso(fetched_at)],
         )
         conn.executemany(
-            'INSERT INTO tk_debate_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            "INSERT INTO tk_debate_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [vergadering_id, seq, activity_seq, activity.soort, activity.titel, activity.onderwerp, activity.parlisid,
                  turn.speaker.soort, turn.speaker.voornaam, turn.speaker.achternaam, turn.speaker.verslagnaam, turn.speaker.fractie,
@@ -104,12 +94,12 @@ def save_transcript(
                 for seq, (activity_seq, activity, turn) in enumerate(_turns(transcript))
             ],
         )
-        _insert_passages(conn, vergadering_id, transcript, found)
-    return len(found)
 
 
 def refresh_passages(conn: sqlite3.Connection, match_fields: MatchFields, speakers: SpeakerIndex, rules_version: str) -> int:
-    """Re-derive the passages of every transcript matched under other rules; return how many transcripts."""
+    """Derive the passages of every transcript new or matched under other rules; return how many transcripts."""
+    if not _exists(conn):
+        return 0
     stale = [r[0] for r in conn.execute("SELECT vergadering_id FROM tk_transcripts WHERE rules_version IS NOT ?", [rules_version])]
     for vergadering_id in stale:
         transcript = load_transcript(conn, vergadering_id)
@@ -184,9 +174,14 @@ def spoken_on(conn: sqlite3.Connection, dossier_ids: Iterable[str], since: str, 
 def spoken_on_view(view: Any, dossier_ids: Iterable[str], since: str, until: str) -> list[SpokenOn]:
     """`spoken_on` for a `store.View`: its database, known at its `as_of`; nothing before any transcript was stored."""
     conn = view.store.db.conn
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debate_passages'").fetchone() is None:
+    if not _exists(conn):
         return []
     return spoken_on(conn, dossier_ids, since, until, view.as_of)
+
+
+def _exists(conn: sqlite3.Connection) -> bool:
+    # Read paths must not create tables: a database from before transcripts simply has none.
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debate_passages'").fetchone() is not None
 
 
 def _turns(transcript: Transcript) -> Iterable[tuple[int, DebateActivity, Turn]]:

@@ -163,7 +163,10 @@ def test_a_stored_transcript_makes_the_speakers_woordvoerders(tmp_path, monkeypa
         transcripts.ensure_schema(conn)
         fetched = datetime(2026, 12, 17, 22, 0, tzinfo=AMS)
         transcript = parse_transcript(OWN.read_bytes())
-        count = transcripts.save_transcript(conn, "v-1", "verslag-1", transcript, fetched, len(OWN.read_bytes()), _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1")
+        transcripts.save_transcript(conn, "v-1", "verslag-1", transcript, fetched, len(OWN.read_bytes()))
+        assert woordvoerders(View(store, datetime(2026, 12, 18, 9, 0, tzinfo=AMS)), rules(dossier("jeugd", "Jeugdzorg")), "jeugd") == []  # not matched yet
+        assert transcripts.refresh_passages(conn, _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1") == 1
+        count = conn.execute("SELECT COUNT(*) FROM debate_passages").fetchone()[0]
         assert count == 5  # Jansen, De Vries and the staatssecretaris on jeugd, Smit on jeugd and wmo; the chair is not counted
         config = rules(dossier("jeugd", "Jeugdzorg en jeugdhulp"))
 
@@ -182,7 +185,8 @@ def test_a_stored_transcript_makes_the_speakers_woordvoerders(tmp_path, monkeypa
         assert first["debatten"][0]["titel"] == "CD Jeugdbeleid" and "«jeugdzorg»" in first["debatten"][0]["passage"]
 
         # A newer version of the same vergadering replaces the old one: counted once.
-        transcripts.save_transcript(conn, "v-1", "verslag-2", transcript, fetched, 1, _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1")
+        transcripts.save_transcript(conn, "v-1", "verslag-2", transcript, fetched, 1)
+        assert transcripts.refresh_passages(conn, _jeugd_matcher().match_fields, SpeakerIndex(register, FRACTIES), "r1") == 1
         again = woordvoerders(View(store, datetime(2026, 12, 18, 9, 0, tzinfo=AMS)), config, "jeugd")
         assert again[0].spreektijd_s == 540
         assert transcripts.stored_version(conn, "v-1")["verslag_id"] == "verslag-2"
