@@ -103,6 +103,7 @@ class EmailConfig:
     smtp: SmtpConfig
     reply_to: str | None = None
     unsubscribe: str | None = None  # mailto: address for List-Unsubscribe
+    max_html_kb: int = 90  # a longer HTML part moves its tail to an attachment (Gmail clips at ~102 KB)
 
 
 @dataclass
@@ -459,7 +460,7 @@ def _read_source(reader: _Reader, node: Node) -> SourceConfig | None:
 
 
 def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
-    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe"), ("from", "smtp"))
+    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe", "max_html_kb"), ("from", "smtp"))
     if not fields:
         return None
     sender = reader.string(fields["from"][1], "email", "from") if "from" in fields else None
@@ -495,6 +496,8 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
     for key in ("reply_to", "unsubscribe"):
         if key in fields:
             setattr(config, key, reader.string(fields[key][1], "email", key))
+    if "max_html_kb" in fields:
+        config.max_html_kb = reader.integer(fields["max_html_kb"][1], "email", "max_html_kb", minimum=20) or config.max_html_kb
     return config
 
 

@@ -98,6 +98,19 @@ def test_the_sent_digest_has_no_caniemail_errors_for_outlook_and_gmail(tmp_path)
     assert result["warnings"]  # the linter did look (partial support is everywhere in email)
 
 
+def test_a_long_digest_cut_for_size_lints_clean_too(tmp_path):
+    from test_mail_body import seed_long
+
+    store = Store(tmp_path / "monitor.db")
+    seed_long(store)
+    [digest] = dg.build_digests(store.view(NOW), make_config(), only="anna@gemeente.example")
+    body = dg.mail_parts(digest, 90 * 1024)
+    store.close()
+    assert body.attachment is not None
+    result = lint(body.html)
+    assert result["errors"] == []
+
+
 def test_the_lint_finds_what_outlook_and_gmail_cannot_render():
     # The test can fail: the old <div> layout's tricks are errors.
     html = (

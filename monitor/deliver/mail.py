@@ -38,10 +38,13 @@ def build_message(
     text: str,
     html: str | None,
     now: datetime,
+    attachment: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (plain text first, HTML second) with the list headers.
 
-    Both parts are quoted-printable so the stored message is plain ASCII and needs no 8BITMIME.
+    Every part is quoted-printable so the stored message is plain ASCII and needs no 8BITMIME.
+    With `attachment` (filename, HTML) the message becomes multipart/mixed with that file after
+    the alternatives (the full digest, when its HTML is too long for the body).
     """
     message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = email.sender
@@ -61,6 +64,9 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if attachment is not None:
+        filename, content = attachment
+        message.add_attachment(content, subtype="html", charset="utf-8", cte="quoted-printable", filename=filename)
     return message
 
 
