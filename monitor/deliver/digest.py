@@ -326,7 +326,7 @@ def _cut(doc: layout.Document, keep: int, total: int, filename: str) -> str:
                     rest_sections.append(section.heading)
         if groups:
             sections.append(replace(section, groups=groups))
-    notice = layout.Block("", lines=[layout.Line(wording.digest_rest_in_attachment(total - keep, rest_sections, filename), "warn")])
+    notice = layout.Block("", lines=[layout.Line(wording.digest_rest_in_attachment(total - keep, rest_sections, filename), "deadline")])
     sections.append(layout.Section(wording.SECTION_REST, [layout.Group(None, [notice])]))
     return to_html(replace(doc, sections=sections), mail=True)
 
