@@ -141,3 +141,14 @@ def test_the_preheader_names_two_actions_and_counts_the_rest(tmp_path):
     assert text.startswith("Eerst: Woordvoerders briefen — uiterlijk") and text.count("(Commissiedebat Jeugd") == 2
     assert f"nog {actions - 2} acties" in text and text.endswith(" nieuw")
     store.close()
+
+
+def test_a_limit_below_the_head_still_sends_the_head_and_the_pointer(tmp_path):
+    store = Store(tmp_path / "monitor.db")
+    seed(store)
+    [digest] = dg.build_digests(store.view(NOW), make_config(), only="anna@gemeente.example")
+    tiny = dg.mail_parts(digest, 1000)
+    titles = [b.title for s in dg.document(digest).sections for g in s.groups for b in g.blocks if b.title]
+    assert tiny.moved == len([b for s in dg.document(digest).sections for g in s.groups for b in g.blocks])
+    assert "Vervolg in de bijlage" in tiny.html and all(str(escape(t)) in tiny.attachment[1] for t in titles)
+    store.close()

@@ -291,7 +291,7 @@ def mail_parts(digest: Digest, max_html_bytes: int) -> MailParts:
     filename = wording.digest_attachment_name(digest.now.date())
     total = sum(len(g.blocks) for s in doc.sections for g in s.groups)
     # The most entries that fit: the size grows with every entry kept, so a bisection finds it.
-    low, high, best = 0, total - 1, _cut(doc, 0, total, filename)
+    low, high, best = 0, total - 1, None
     while low <= high:
         middle = (low + high) // 2
         candidate = _cut(doc, middle, total, filename)
@@ -300,6 +300,8 @@ def mail_parts(digest: Digest, max_html_bytes: int) -> MailParts:
         else:
             high = middle - 1
     kept = max(high, 0)
+    if best is None:  # not even the head fits: send the head and the pointer anyway
+        best = _cut(doc, 0, total, filename)
     # The attachment is opened in a browser: the page with its <style> block, not inlined.
     return MailParts(text, best, (filename, to_html(doc)), total - kept)
 
