@@ -541,6 +541,46 @@ def unsubscribe_hint() -> str:
     return "Afmelden: beantwoord deze mail met ‘afmelden’."
 
 
+PREHEADER_ACTIONS = 2  # how many actions the preview line names
+
+
+def digest_preheader(first: list[Moment], actions: int, changes: int, news: int, problems: int) -> str:
+    """The preview a mail client shows after the subject: what to do first, then what else there is.
+
+    'Eerst: Woordvoerders briefen — uiterlijk do 26 nov (Commissiedebat Jeugdbeleid) · nog 2 acties · 1 wijziging · 4 nieuw'
+    """
+    parts = [f"{SECTION_PROBLEMS}: {'bronnen' if problems > 1 else 'bron'} met storing"] if problems else []
+    shown = [f"{action_line(m)} ({meeting_name(m.meeting)})" for m in first[:PREHEADER_ACTIONS]]
+    if shown:
+        parts.append("Eerst: " + "; ".join(shown))
+    if actions > len(shown):
+        rest = actions - len(shown)
+        parts.append(f"nog {rest} {'actie' if rest == 1 else 'acties'}")
+    if changes:
+        parts.append(f"{changes} {'wijziging' if changes == 1 else 'wijzigingen'}")
+    if news:
+        parts.append(f"{news} nieuw")
+    return " · ".join(parts) if parts else NOTHING_NEW_DIGEST
+
+
+SECTION_REST = "Vervolg in de bijlage"
+
+
+def digest_rest_in_attachment(entries: int, sections: list[str], filename: str) -> str:
+    """The last line of a digest too long for one mail (Gmail cuts off long mails)."""
+    where = f" ({_join(sections)})" if sections else ""
+    noun = "onderdeel" if entries == 1 else "onderdelen"
+    return (
+        f"Deze digest is te lang voor één e-mail. De rest — nog {entries} {noun}{where} — staat in de bijlage "
+        f"{filename}: de volledige digest, te openen in uw browser."
+    )
+
+
+def digest_attachment_name(day: date) -> str:
+    """'lobbymonitor-2026-11-24.html'."""
+    return f"{TITLE_DIGEST.lower()}-{day.isoformat()}.html"
+
+
 def report_header(generated: datetime, agenda_from: date, agenda_to: date, news_from: date, news_to: date) -> list[str]:
     """The two lines under the report's title."""
     return [

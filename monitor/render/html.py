@@ -53,6 +53,10 @@ def to_html(document: Document, *, mail: bool = False) -> str:
     """The document as a self-contained HTML page; `mail` inlines the CSS for mail clients."""
     html = _ENV.get_template("briefing.html").render(doc=document, mail=mail)
     if mail:
-        # Outlook and Gmail drop <style> blocks in many cases; inline styles survive.
-        html = css_inline.inline(html)
+        # Outlook and Gmail drop <style> blocks in many cases; inline styles survive. The block is
+        # kept too, for the clients that read it (Apple Mail, Thunderbird, Gmail in part).
+        html = _INLINER.inline(html)
     return html
+
+
+_INLINER = css_inline.CSSInliner(keep_style_tags=True)
