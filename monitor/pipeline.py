@@ -176,7 +176,33 @@ def match_pending(store: Store, rules: RulesConfig, now: datetime | None = None)
     for item in list(store.items_needing_match(version)):
         store.replace_matches(item, compiled.match(item), version, at)
         count += 1
+    _match_transcripts(store, compiled, version, now)
     return count
+
+
+def _match_transcripts(store: Store, compiled: Any, version: str, now: datetime | None) -> None:
+    """Who spoke on which dossier: the turns of new transcripts (or all, after a rules change) through the same rules."""
+    from .sources import tk
+    from .speakers import SpeakerIndex
+    from .transcripts import refresh_passages
+
+    day = (now or clock()).date()
+    # The register is only read when there is something to match (refresh_passages asks lazily).
+    speakers = _LazySpeakers(lambda: SpeakerIndex(tk.personen(store, day), tk.fractie_namen(store)))
+    refresh_passages(store.db.conn, compiled.match_fields, speakers, version)  # type: ignore[arg-type]
+
+
+class _LazySpeakers:
+    """A SpeakerIndex built on first use: most runs have no new transcript, and the register costs a query."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._index: Any = None
+
+    def persoon_id(self, speaker: Any) -> str | None:
+        if self._index is None:
+            self._index = self._build()
+        return self._index.persoon_id(speaker)
 
 
 # ---------------------------------------------------------------------------- moments

@@ -511,10 +511,23 @@ def personen(store: Store, on: date | None = None) -> dict[str, dict[str, Any]]:
             "persoon_id": row["id"],
             "naam": _person_name(fields),
             "roepnaam": text(fields.get("roepnaam")),
+            "voornamen": text(fields.get("voornamen")),
+            "tussenvoegsel": text(fields.get("tussenvoegsel")),
             "achternaam": text(fields.get("achternaam")),
             "functie": text(fields.get("functie")),
             "fractie": fracties.get(row["id"]),
         }
+    return out
+
+
+def fractie_namen(store: Store) -> dict[str, str]:
+    """Every fractie's full name -> its afkorting ('GroenLinks-PvdA' -> 'GL-PvdA'): transcripts name fracties in full."""
+    out: dict[str, str] = {}
+    for row in store.db.query("SELECT fields FROM tk_entities WHERE category = 'Fractie' AND deleted = 0"):
+        fields = _json(row["fields"])
+        naam, afkorting = text(fields.get("naamnl")), text(fields.get("afkorting"))
+        if naam and afkorting:
+            out[naam] = afkorting
     return out
 
 

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup
 from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Commissie, Item, is_plenary
 from ..timeutil import AMS, iso
 from .tk_parse import parse_time
+from .tk_resources import document_text
 
 ACTIVITY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/details?id={nummer}"
 # Plenary meetings (debates, Stemmingen) have their own pages; the commissievergadering page shows nothing for them.
@@ -558,7 +559,8 @@ class Builder:
             external_id=f"document/{d.id}",
             kind=KIND_DOCUMENT,
             title=onderwerp or titel or soort or "Kamerdocument",
-            text=join_text([onderwerp, titel, text(f.get("citeertitel"))]),
+            # The file's text, once fetched (tk_resources): a letter's page 3 is what the rules must see.
+            text=join_text([onderwerp, titel, text(f.get("citeertitel")), document_text(self.graph.db.conn, d.id)]),
             url=url,
             published_at=iso(datum) if datum else _first_known(d),
             data={
