@@ -10,29 +10,15 @@ from monitor.sources.extract import MAX_BYTES, ExtractError, extract_text, kind_
 
 
 def pdf(*pages: str) -> bytes:
-    """A small valid PDF with one line of Helvetica text per page (written by hand: no PDF writer needed)."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
-    kids = []
+    """A small PDF with one paragraph per page, written by fpdf2."""
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_font("helvetica", size=11)
     for text in pages:
-        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-        content = len(objects) + 2
-        kids.append(len(objects) + 1)
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R /Resources << /Font << /F1 {len(objects) + 3} 0 R >> >> >>")
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode('latin-1')}\nendstream")
-        objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+        document.add_page()
+        document.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(document.output())
 
 
 def word(*paragraphs: str) -> bytes:

@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS tk_document_texts (
 Getter = Callable[[str], Awaitable[bytes]]
 
 
+class HostGone(Exception):
+    """Raised by a getter when the Kamer cannot be reached at all: stop, the caller reports it once."""
+
+
 @dataclass
 class ResourceResult:
     """What one run fetched: downloads and bytes, stored transcripts and texts, and warnings."""
@@ -173,11 +177,11 @@ async def fetch_resources(get: Getter, conn: sqlite3.Connection, now: datetime, 
             continue
         try:
             data = await get(RESOURCE_PATH.format(id=due.id))
+        except HostGone:
+            raise
         except Exception as exc:  # noqa: BLE001 - the caller's getter raises its own errors; each is this file's problem only
             _failed(conn, due, now, str(exc))
             result.warnings.append(f"{'Verslag' if due.kind == 'verslag' else 'Document'} {due.id}: cannot download: {exc}")
-            if getattr(exc, "unreachable", False) or type(exc).__name__ == "Unreachable":
-                raise  # the host is gone: the caller reports that once
             continue
         result.downloads += 1
         result.bytes += len(data)
