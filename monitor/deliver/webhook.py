@@ -19,7 +19,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -94,7 +95,9 @@ def check_url(url: str) -> tuple[str, str | None] | None:
 
     scheme = urlsplit(url.strip()).scheme.lower() if "://" in url else ""
     shown = redact(url)
-    if apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True) is not None:
+    with _quiet():
+        plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+    if plugin is not None:
         return None
     if scheme in _PLAIN_HTTP:
         return (
@@ -219,27 +222,39 @@ def notify(url: str, notification: Notification) -> str | None:
     """Hand `notification` to the endpoint at `url` through Apprise; None on success, else the redacted reason."""
     import apprise  # noqa: PLC0415 - see check_url
 
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    if plugin is None:
-        return f"Apprise does not recognise the webhook address {redact(url)}"
     kind = apprise.NotifyType.WARNING if notification.type == "warning" else apprise.NotifyType.INFO
-    # Apprise says why it failed only in its log, and its debug lines may quote the URL: keep its
-    # log out of ours while it works, capture the warnings, and redact them.
-    apprise_log = logging.getLogger(apprise.LOGGER_NAME)
-    propagate, apprise_log.propagate = apprise_log.propagate, False
-    try:
-        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
-            try:
-                ok = plugin.notify(body=notification.body, title=notification.title, body_format=apprise.NotifyFormat.MARKDOWN, notify_type=kind)
-            except Exception as exc:  # a plugin bug must not cost the other messages their turn
-                return redact_text(f"{type(exc).__name__}: {exc}", url)
-            detail = captured.getvalue()
-    finally:
-        apprise_log.propagate = propagate
+    # Apprise says why it failed only in its log: capture its warnings, and redact them.
+    with _quiet(), apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        if plugin is None:
+            return f"Apprise does not recognise the webhook address {redact(url)}"
+        try:
+            ok = plugin.notify(body=notification.body, title=notification.title, body_format=apprise.NotifyFormat.MARKDOWN, notify_type=kind)
+        except Exception as exc:  # a plugin bug must not cost the other messages their turn
+            return redact_text(f"{type(exc).__name__}: {exc}", url)
+        detail = captured.getvalue()
     if ok:
         return None
     reason = " ".join(detail.split()) or "the endpoint did not accept the message"
     return redact_text(reason, url)[:500]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep Apprise's and urllib3's log records out of ours while they handle a webhook URL.
+
+    Their debug lines quote the URL with its secret ("Loaded JSON URL: …", "POST /hook/<token>");
+    what a reader needs (why it failed) we log ourselves, redacted.
+    """
+    loggers = [logging.getLogger(name) for name in ("apprise", "urllib3")]
+    before = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, propagate in zip(loggers, before):
+            logger.propagate = propagate
 
 
 def send_pending(
