@@ -180,3 +180,23 @@ def test_redaction_blanks_every_secret_part_of_the_url():
     text = webhook.redact_text(f"POST to {url} failed; signature {SECRET} refused; sig-{SECRET}", url)
     assert SECRET not in text and "abcdef123456" not in text and "failed" in text
     assert webhook.recipient_key(url) != webhook.recipient_key(url + "x")  # two hooks on one host stay two recipients
+
+
+def test_monitor_digest_shows_and_sends_to_a_webhook_without_any_mail_server(tmp_path, endpoint, capsys):
+    from test_cli_deliver import NOW as CLI_NOW, seed as seed_cli, sources_yaml
+
+    from monitor.cli import main
+
+    rules = f"dossiers:\n  jeugd:\n    title: Jeugdzorg en jeugdhulp\n    recipients: ['{endpoint.url()}']\n    rules:\n      - name: kern\n        query: jeugdzorg OR jeugdhulp\n"
+    config = write_config(tmp_path / "cfg", sources_yaml(None), rules)  # no email section at all
+    seed_cli(config / "monitor.db")
+    assert main(["digest", "--config", str(config), "--now", CLI_NOW, "-q"]) == 0
+    shown = capsys.readouterr().out
+    assert "==== aan: webhook:json://127.0.0.1:" in shown and "**Actie nodig**" in shown and SECRET not in shown
+    assert endpoint.posts == []  # a dry run
+    assert main(["digest", "--send", "--config", str(config), "--now", CLI_NOW, "-q"]) == 0
+    assert "verstuurd: 1" in capsys.readouterr().out
+    [post] = endpoint.posts
+    assert post.body["title"].startswith("Lobbymonitor di 1 dec") and "Commissiedebat Jeugdbeleid" in post.body["message"]
+    assert main(["digest", "--audit", endpoint.url(), "--config", str(config), "--now", CLI_NOW, "-q"]) == 0
+    assert "[Actie nodig]" in capsys.readouterr().out
