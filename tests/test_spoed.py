@@ -282,3 +282,20 @@ def test_a_wrong_spoed_setting_is_named_by_file_and_line(tmp_path, spoed, expect
         load_config(tmp_path)
     [problem] = [re.sub(r"^.*/rules\.yaml", "rules.yaml", str(p)) for p in info.value.problems]
     assert problem.startswith(expected)
+
+
+def test_a_run_that_waited_for_the_lock_still_alerts_its_changes(tmp_path, endpoint, smtp):
+    # The scheduler checked at 07:00; a `monitor run` that started at 06:50 and waited for the
+    # lock records its changes stamped 06:50. The change log's order, not the clock, says they are new.
+    inbox, port = smtp
+    config = small_config(tmp_path, port, endpoint.url())
+    store = Store(tmp_path / "monitor.db")
+    tomorrow = add(store, activity("a1", "Commissiedebat Jeugdzorg", NOW + timedelta(days=1)), "jeugd", "kern", ["jeugdzorg"])
+    checked(store, config, NOW - timedelta(hours=2))
+    assert checked(store, config, NOW).queued == []
+    earlier = NOW - timedelta(minutes=10)
+    store.upsert_item(cancel(tomorrow), iso(earlier))
+    run = checked(store, config, earlier)
+    assert [a.kind for a in run.alerts] == ["geannuleerd"] and len(endpoint.posts) == 1
+    assert checked(store, config, NOW + timedelta(minutes=15)).queued == []
+    store.close()

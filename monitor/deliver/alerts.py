@@ -15,8 +15,9 @@ recipients — mail or webhook — when
 
 Exactly once: each alert has a key made of the change itself (kind, meeting, what it became).
 Per recipient it is written to the outbox (`kind = spoed`) in the same transaction that records
-the key in `digest_covered` and moves the checkpoint (`meta.spoed_checked_at`) past the changes
-it looked at; a later run sees the key covered and queues nothing. It is marked sent only after
+the key in `digest_covered` and moves the checkpoint past the changes it looked at (the change
+log's row id, `meta.spoed_change_id`, and the time, `meta.spoed_checked_at`); a later run sees the
+key covered and queues nothing. It is marked sent only after
 the mail server or the webhook took it; a failure stays pending and is retried by the next run.
 The next digest says, on the entry concerned, "(spoedmelding verstuurd di 8 dec 14:05)".
 """
@@ -50,6 +51,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "spoed_checked_at"
+CURSOR = "spoed_change_id"
+# Changes are stamped with their run's start time, and a run may wait for the lock another holds:
+# the change-id cursor decides what is new, this margin on the time only bounds how far back a
+# re-created meeting or a moment's history is looked at (coverage keys make a second look harmless).
+MARGIN = timedelta(hours=1)
 WINDOW_WORKDAYS = 2  # "within two working days": today, and up to two working days ahead
 SECTION = "Spoedmelding"
 _CANCELLED = (UpdateKind.CANCELLED, UpdateKind.LAPSED, UpdateKind.REMOVED)
@@ -90,8 +96,16 @@ class AlertRun:
 # ---------------------------------------------------------------------------- detecting
 
 
-def detect(view: View, config: Config, since: str, *, first_pass: bool = False, match_text: Callable[[Item], list[Match]] | None = None) -> list[Alert]:
-    """The alerts warranted by the changes seen after `since` (ISO), as of `view.as_of`. Reads only.
+def detect(
+    view: View,
+    config: Config,
+    since: str,
+    *,
+    after_id: int | None = None,
+    first_pass: bool = False,
+    match_text: Callable[[Item], list[Match]] | None = None,
+) -> list[Alert]:
+    """The alerts warranted by the changes seen after `since` (ISO) and recorded after change row `after_id`, as of `view.as_of`. Reads only.
 
     `first_pass` (no earlier check): a moment that is new with a deadline today is not alerted —
     on a fresh install every moment is new.
@@ -101,7 +115,7 @@ def detect(view: View, config: Config, since: str, *, first_pass: bool = False, 
         return []
     today = view.as_of.astimezone(AMS).date()
     until = add_workdays(today, WINDOW_WORKDAYS)
-    scope = Scope(agenda_from=today, agenda_to=until, news_from=None, news_to=None, changes_since=since, dossiers=list(enabled))
+    scope = Scope(agenda_from=today, agenda_to=until, news_from=None, news_to=None, changes_since=since, changes_after_id=after_id, dossiers=list(enabled))
     briefing = build_briefing(view, config, scope, match_text=match_text)
     entries: dict[str, MeetingEntry] = {}
     moments: dict[str, list[Moment]] = {}
@@ -218,9 +232,12 @@ def queue_alerts(store: Store, config: Config, now: datetime, *, match_text: Cal
     now = now.astimezone(AMS)
     at = iso(now) or ""
     checked = store.get_meta(CHECKPOINT)
+    cursor = store.get_meta(CURSOR)
+    after_id = int(cursor) if cursor else None
     # The first check looks only at what this run's fetch recorded (seen at `now`).
-    since = checked if checked is not None else iso(now - timedelta(seconds=1)) or ""
-    alerts = detect(store.view(now, rematch=match_text), config, since, first_pass=checked is None, match_text=match_text)
+    since = iso(to_local(checked) - MARGIN) if checked else iso(now - timedelta(seconds=1))
+    view = store.view(now, rematch=match_text)
+    alerts = detect(view, config, since or "", after_id=after_id, first_pass=checked is None, match_text=match_text)
     titles = {d.id: d.title for d in config.rules.dossiers.values()}
     email = config.sources.email
     queued: list[str] = []
@@ -261,6 +278,7 @@ def queue_alerts(store: Store, config: Config, now: datetime, *, match_text: Cal
                 outbox.log_event(store.db, outbox_id, at, "queued", alert.kind)
                 queued.append(outbox_id)
         store.set_meta(CHECKPOINT, max(at, checked or ""))
+        store.set_meta(CURSOR, str(max(view.last_change_id(), after_id or 0)))
     return alerts, queued
 
 
