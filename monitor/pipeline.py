@@ -5,8 +5,8 @@ them. Each stage reads what the previous one wrote to the database, so any stage
 on its own: `run(fetch=False)` re-reports stored items, and a changed rules.yaml re-matches
 history because every match records the rules version it was made under.
 
-Writing and reading are separate: `run` (with fetching), `fetch_and_match` and `send_digests`
-write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
+Writing and reading are separate: `run` (with fetching), `fetch_and_match` (which also sends the
+spoedmeldingen, `send_alerts`) and `send_digests` write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
 only read, as of the moment they are given. The one exception is matching: a read brings the
 matches up to date when rules.yaml changed since they were made (a second read writes nothing).
 """

@@ -175,6 +175,7 @@ def test_a_meeting_cancelled_for_tomorrow_alerts_once_and_one_far_ahead_not_at_a
     assert endpoint.titles() == ["Spoedmelding: Commissiedebat Jeugdzorg geannuleerd (wo 25 nov)"]
     [mail] = spoed_mails(inbox, "anna@gemeente.example")
     assert mail["Subject"].strip() == "Spoedmelding: Commissiedebat Jeugdzorg geannuleerd (wo 25 nov)"
+    assert mail["Importance"] == "high" and mail.get_content_type() == "text/plain"
     assert inbox.to("bob@gemeente.example") == []
     audit = [a for a in store.db["digest_audit"].rows if a["section"] == alerts.SECTION]
     assert {a["recipient"] for a in audit} == {"anna@gemeente.example", webhook.recipient_key(endpoint.url())}

@@ -258,6 +258,7 @@ def queue_alerts(store: Store, config: Config, now: datetime, *, match_text: Cal
                 elif email is not None and email.sender:
                     subject = wording.spoed_subject(alert.kind, alert.entry.meeting)
                     message = build_message(email, recipient, subject, mail_text(mine, titles), None, now)
+                    message["Importance"] = "high"  # Outlook flags it; the digest itself stays normal
                     channel, body, message_id = outbox.MAIL, message.as_string(), message["Message-ID"]
                 else:
                     log.warning("spoedmelding for %s not queued: there is no email section in sources.yaml", recipient)
