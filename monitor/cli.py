@@ -466,8 +466,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
         why = holiday_name(now.date()) or "weekend"
         print(f"{format_nl(now, with_time=False)} is no working day ({why}): no digest", file=sys.stderr)
         return EXIT_OK
-    if (args.send or args.test) and config.sources.email is None:
-        raise ConfigError([_no_email_problem(config)])
+    mail_recipients = any(not dg.webhook.is_webhook(r) for r in dg.recipients_for(config.rules, args.to))
+    if (args.test or (args.send and mail_recipients)) and config.sources.email is None:
+        raise ConfigError([_no_email_problem(config)])  # webhook recipients alone need no mail server
     if args.test:
         from .pipeline import send_test_digest
 
@@ -480,7 +481,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             store.close()
         print(f"sent to {args.test}: {subject} (a test: nothing queued, the daily digest is unaffected)")
         return EXIT_OK
-    if args.to and not dg.recipients_for(config.rules).get(args.to.strip().lower()):
+    if args.to and not dg.recipients_for(config.rules).get(dg.recipient_id(args.to)):
         print(f"note: {args.to} is no recipient in {config.rules.path}; it gets every dossier", file=sys.stderr)
     store = _open_store(args)
     try:
@@ -496,7 +497,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 print(f"preview of {digests[0].recipient}'s digest written to {args.preview} (nothing queued or sent)", file=sys.stderr)
                 return EXIT_OK
             for digest in digests:
-                text, _ = dg.render_digest(digest)
+                # A webhook gets the short form: show that one.
+                text = dg.webhook.render_digest(digest).body if dg.webhook.is_webhook(digest.recipient) else dg.render_digest(digest)[0]
                 print(f"==== aan: {digest.recipient} · {digest.subject()} ====\n{text.rstrip()}\n")
             print("(dry run: nothing queued or sent; add --send to send)", file=sys.stderr)
             return EXIT_OK

@@ -33,6 +33,8 @@ DEFAULT_LEAD_TIMES = {"brief": 5, "inbreng": 3, "agendering": 2, "positionpaper"
 DEFAULT_EVERY = {"feed": 30 * 60, "tk": 15 * 60}
 TK_DEFAULT_BASE_URL = "https://gegevensmagazijn.tweedekamer.nl"
 PRIORITIES = ("hoog", "normaal", "laag")
+# Spoedmeldingen (urgent alerts between digests), by kind of change; a dossier gets all by default.
+SPOED_KINDS = ("verplaatst", "geannuleerd", "stemmingslijst", "deadline_vandaag")
 
 
 # ---------------------------------------------------------------------------- errors
@@ -196,10 +198,11 @@ class DossierConfig:
     rules: list[RuleConfig]
     exclude: str | None = None
     exclude_ast: Any = None
-    recipients: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # email addresses and Apprise webhook URLs
     lead_times: dict[str, int] = field(default_factory=dict)  # already merged with the defaults
     woordvoerders: WoordvoerderOverrides = field(default_factory=WoordvoerderOverrides)
     line: int | None = None
+    spoed: tuple[str, ...] = SPOED_KINDS  # which changes warrant a spoedmelding; () = none
 
 
 @dataclass
@@ -670,7 +673,7 @@ def _read_dossier(
     reader: _Reader, dossier_id: str, node: Node, default_lead: dict[str, int], source_ids: set[str] | None
 ) -> DossierConfig | None:
     where = f"dossier '{dossier_id}'"
-    allowed = ("title", "rules", "exclude", "recipients", "lead_times", "woordvoerders")
+    allowed = ("title", "rules", "exclude", "recipients", "lead_times", "woordvoerders", "spoed")
     fields = reader.mapping(node, where, allowed, ("rules",))
     if not fields and not (isinstance(node, MappingNode) and node.value == []):
         return None
@@ -700,10 +703,10 @@ def _read_dossier(
             exclude_ast = _parse(reader, fields["exclude"][1], f"{where}, exclude", exclude, allow_pure_not=False)
     recipients: list[str] = []
     if "recipients" in fields:
-        recipients = reader.string_list(fields["recipients"][1], where, "recipients") or []
-        for address in recipients:
-            if not _EMAIL.match(address):
-                reader.problem(fields["recipients"][1], f"{where}: '{address}' is not an email address")
+        recipients = _read_recipients(reader, fields["recipients"][1], where)
+    spoed = SPOED_KINDS
+    if "spoed" in fields:
+        spoed = _read_spoed(reader, fields["spoed"][1], where)
     lead_times = dict(default_lead)
     if "lead_times" in fields:
         lead_times.update(_read_lead_times(reader, fields["lead_times"][1], where))
@@ -714,7 +717,52 @@ def _read_dossier(
             overrides.pin = reader.string_list(wf["pin"][1], f"{where}.woordvoerders", "pin") or []
         if "exclude" in wf:
             overrides.exclude = reader.string_list(wf["exclude"][1], f"{where}.woordvoerders", "exclude") or []
-    return DossierConfig(dossier_id, title or dossier_id, rules, exclude, exclude_ast, recipients, lead_times, overrides)
+    return DossierConfig(dossier_id, title or dossier_id, rules, exclude, exclude_ast, recipients, lead_times, overrides, spoed=spoed)
+
+
+def _read_recipients(reader: _Reader, node: Node, where: str) -> list[str]:
+    """Email addresses and Apprise webhook URLs, each checked on its own line."""
+    if isinstance(node, SequenceNode):
+        found = [(child, reader.string(child, where, "recipients")) for child in node.value]
+    else:
+        found = [(node, value) for value in reader.string_list(node, where, "recipients") or []]
+    recipients: list[str] = []
+    for child, address in found:
+        if address is None:
+            continue
+        recipients.append(address)
+        if "://" in address:
+            # Imported only when a webhook is configured: Apprise loads its plugins on import.
+            from .deliver.webhook import check_url
+
+            problem = check_url(address)
+            if problem is not None:
+                message, hint = problem
+                reader.problem(child, f"{where}: {message}", hint)
+        elif not _EMAIL.match(address):
+            reader.problem(child, f"{where}: '{address}' is not an email address", "write an address (naam@gemeente.nl) or a webhook URL (e.g. jsons://host/path)")
+    return recipients
+
+
+def _read_spoed(reader: _Reader, node: Node, where: str) -> tuple[str, ...]:
+    """`spoed: true|false` or a list of the kinds of change that warrant a spoedmelding."""
+    hint = f"write spoed: true, spoed: false or a list of: {', '.join(SPOED_KINDS)}"
+    if isinstance(node, ScalarNode) and isinstance(_constructor.construct_object(node), bool):
+        return SPOED_KINDS if _constructor.construct_object(node) else ()
+    if not isinstance(node, SequenceNode):
+        reader.problem(node, f"{where}: 'spoed' must be true, false or a list, not {_describe(node)}", hint)
+        return SPOED_KINDS
+    kinds: list[str] = []
+    for child in node.value:
+        kind = reader.string(child, where, "spoed")
+        if kind is None:
+            continue
+        if kind not in SPOED_KINDS:
+            close = _closest(kind, SPOED_KINDS)
+            reader.problem(child, f"{where}: unknown spoed kind '{kind}'", f"did you mean '{close}'?" if close else hint)
+        elif kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
 
 
 def _read_rule(reader: _Reader, where: str, node: Node, source_ids: set[str] | None) -> RuleConfig | None:

@@ -77,7 +77,7 @@ class Jobs:
         config = self.current_config()
         store = Store(self.db_path)
         try:
-            runs, _ = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress)
+            runs, _ = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress, connect=self.connect)
         finally:
             store.close()
         for run in runs:
@@ -89,7 +89,9 @@ class Jobs:
         from .pipeline import send_digests
 
         config = self.current_config()
-        if config.sources.email is None:
+        from .deliver.webhook import is_webhook
+
+        if config.sources.email is None and not any(is_webhook(r) for d in config.rules.dossiers.values() for r in d.recipients):
             log.warning("digest: no email section in sources.yaml any more; nothing sent")
             return
         store = Store(self.db_path)

@@ -5,8 +5,8 @@ them. Each stage reads what the previous one wrote to the database, so any stage
 on its own: `run(fetch=False)` re-reports stored items, and a changed rules.yaml re-matches
 history because every match records the rules version it was made under.
 
-Writing and reading are separate: `run` (with fetching), `fetch_and_match` and `send_digests`
-write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
+Writing and reading are separate: `run` (with fetching), `fetch_and_match` (which also sends the
+spoedmeldingen, `send_alerts`) and `send_digests` write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
 only read, as of the moment they are given. The one exception is matching: a read brings the
 matches up to date when rules.yaml changed since they were made (a second read writes nothing).
 """
@@ -52,6 +52,7 @@ __all__ = [
     "woordvoerders",
     "source_status",
     "send_digests",
+    "send_alerts",
     "preview_digests",
     "calendar",
 ]
@@ -301,12 +302,45 @@ def fetch_and_match(
     transport: httpx.AsyncBaseTransport | None = None,
     backoff: float = 1.0,
     progress: Callable[[str], None] = lambda message: None,
+    alerts: bool = True,
+    connect: Callable[[Any], Any] | None = None,
 ) -> tuple[list[SourceRun], int]:
-    """Fetch some (or all) sources, match what they brought and store the moments: the scheduler's fetch job."""
+    """Fetch some (or all) sources, match what they brought and store the moments: the scheduler's fetch job.
+
+    Then, unless `alerts=False`, the spoedmeldingen the fetch warrants go out at once (`send_alerts`).
+    """
     runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress))
     matched = match_pending(store, config.rules)
     refresh_moments(store, config, now)
+    if alerts:
+        send_alerts(config, store, now, connect=connect, progress=progress)
     return runs, matched
+
+
+def send_alerts(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    connect: Callable[[Any], Any] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Any:
+    """Queue and send the spoedmeldingen for what changed since the last check (see `deliver.alerts`).
+
+    Never raises for a delivery problem: a fetch must not fail because a mail server or webhook
+    is down (the message stays pending and the next run retries it). Returns the `AlertRun`, or
+    None when the check itself failed (logged).
+    """
+    from .deliver.alerts import run_alerts
+
+    try:
+        outcome = run_alerts(store, config, now, connect=connect, match_text=matcher(config.rules).match)
+    except Exception:  # alerting is a side job of the fetch; its failure is logged, the fetch stands
+        log.exception("spoedmeldingen: the check failed")
+        return None
+    if outcome.queued or outcome.failed:
+        progress(f"spoedmeldingen: {len(outcome.queued)} klaargezet, {len(outcome.sent)} verstuurd, {len(outcome.failed)} mislukt")
+    return outcome
 
 
 def send_digests(

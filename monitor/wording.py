@@ -630,3 +630,59 @@ def describe(value: Any) -> str:
     if isinstance(value, (date, datetime)):
         return moment_text(value)
     return " ".join(str(value).split())
+
+
+# ---------------------------------------------------------------------------- webhooks and spoedmeldingen
+
+SPOED_TITLE = "Spoedmelding"
+SPOED_LABELS = {
+    "verplaatst": "verplaatst",
+    "geannuleerd": "geannuleerd",
+    "stemmingslijst": "stemmingslijst gewijzigd",
+    "deadline_vandaag": "deadline vandaag",
+}
+
+
+def webhook_dossiers(dossier_titles: list[str]) -> str:
+    """'Dossiers: Jeugdzorg, Wmo' under a webhook digest's title."""
+    return f"Dossiers: {', '.join(dossier_titles)}"
+
+
+def webhook_more(count: int) -> str:
+    """'… en nog 4' under a capped list."""
+    return f"… en nog {count}"
+
+
+def webhook_footer() -> str:
+    return "Kort overzicht van de Lobbymonitor; de volledige digest staat in de mail en het rapport."
+
+
+def spoed_sent(at: datetime | str) -> str:
+    """'(spoedmelding verstuurd di 8 dec 14:05)': the digest's note that an alert already went out."""
+    return f"(spoedmelding verstuurd {format_nl(at)})"
+
+
+def spoed_subject(kind: str, meeting: Meeting) -> str:
+    """'Spoedmelding: Procedurevergadering VWS geannuleerd (wo 2 dec)'."""
+    when = format_nl(meeting.start or meeting.day, with_time=False) if (meeting.start or meeting.day) else "datum onbekend"
+    return f"{SPOED_TITLE}: {meeting_name(meeting)} {SPOED_LABELS[kind]} ({when})"
+
+
+def spoed_intro(kind: str) -> str:
+    """The first line of a spoedmelding: why it comes now and not with the digest."""
+    reasons = {
+        "verplaatst": "Een vergadering binnen twee werkdagen is verplaatst.",
+        "geannuleerd": "Een vergadering binnen twee werkdagen is geannuleerd.",
+        "stemmingslijst": "De stemmingslijst van vandaag is gewijzigd.",
+        "deadline_vandaag": "Een deadline valt door een wijziging vandaag.",
+    }
+    return f"{reasons[kind]} Dit bericht komt nu, niet pas met de volgende digest."
+
+
+def spoed_footer() -> str:
+    return "Spoedmelding van de Lobbymonitor: één bericht per wijziging; de volgende digest vermeldt dat het verstuurd is."
+
+
+def spoed_dossiers(dossier_titles: list[str]) -> str:
+    """'Dossier: Wmo' or 'Dossiers: Jeugdzorg, Wmo'."""
+    return f"{'Dossier' if len(dossier_titles) == 1 else 'Dossiers'}: {', '.join(dossier_titles)}"

@@ -33,7 +33,7 @@ from ..render import layout
 from ..render.html import to_html
 from ..render.text import to_text
 from ..timeutil import AMS, iso, to_local
-from . import outbox
+from . import outbox, webhook
 from .mail import MailError, build_message, connect as smtp_connect, describe_error, sender_address
 
 if TYPE_CHECKING:
@@ -57,16 +57,25 @@ def recipients_for(rules: RulesConfig, only: str | None = None) -> dict[str, lis
     """Recipient address -> their dossier ids (rules.yaml order).
 
     With `only`, just that address; an address that is no configured recipient gets every
-    dossier (handy for `monitor digest --to me@example.nl` as a test).
+    dossier (handy for `monitor digest --to me@example.nl` as a test). A webhook recipient is
+    named by its secret-free key (`webhook.recipient_key`), never by its URL.
     """
     mapping: dict[str, list[str]] = {}
     for dossier in rules.dossiers.values():
         for address in dossier.recipients:
-            mapping.setdefault(address.strip().lower(), []).append(dossier.id)
+            mapping.setdefault(recipient_id(address), []).append(dossier.id)
     if only is not None:
-        key = only.strip().lower()
+        key = recipient_id(only)
         return {key: mapping.get(key) or list(rules.dossiers)}
     return mapping
+
+
+def recipient_id(address: str) -> str:
+    """How the outbox names a recipient: an email address in lower case, a webhook by its key."""
+    address = address.strip()
+    if address.startswith(webhook.KEY_PREFIX):
+        return address
+    return webhook.recipient_key(address) if webhook.is_webhook(address) else address.lower()
 
 
 # ---------------------------------------------------------------------------- the digest model
@@ -82,6 +91,7 @@ class Digest:
     covers: list[str]  # coverage keys: 'moment:<id>:<deadline>', 'item:<id>'
     first_at: str | None
     horizon_days: int
+    spoed: dict[str, str] = field(default_factory=dict)  # entry key -> when a spoedmelding about it went out (since the last digest)
 
     @property
     def now(self) -> datetime:
@@ -214,7 +224,9 @@ def _digest(view: View, recipient: str, briefing: Briefing, first_at: str | None
     new_actions = {key for key, keys in action_keys.items() if any(k not in covered for k in keys)}
     covers = [k for keys in action_keys.values() for k in keys]
     covers += [f"item:{i}" for n in briefing.news for e in n.kamer for i in e.item_ids] + [f"item:{e.key}" for n in briefing.news for e in n.press]
-    return Digest(recipient, briefing, new_actions, covers, first_at, horizon)
+    from .alerts import sent_since_last_digest  # noqa: PLC0415 - alerts builds on this module
+
+    return Digest(recipient, briefing, new_actions, covers, first_at, horizon, sent_since_last_digest(view.db, recipient, view.at))
 
 
 def _moment_key(moment: Any) -> str:
@@ -247,6 +259,10 @@ def document(digest: Digest) -> layout.Document:
     problems = [layout.source_line(s) for s in b.problems]
     sources = [layout.Block("", lines=problems + [layout.Line(wording.STALE_NOTE, "muted")])] if problems else []
     sections.append(layout.Section(wording.SECTION_SOURCES, [layout.Group(None, sources, wording.ALL_SOURCES_OK)]))
+    # A change a spoedmelding already told: say so where the digest shows it.
+    for block in (bl for section in sections for group in section.groups for bl in group.blocks):
+        if block.key in digest.spoed:
+            block.lines.append(layout.Line(wording.spoed_sent(digest.spoed[block.key]), "note"))
     intro = wording.digest_intro(digest.recipient, [t for _, t in b.dossiers])
     subtitle = [intro] + ([wording.NOTHING_NEW_DIGEST] if digest.is_empty else [])
     return layout.Document(
@@ -367,13 +383,15 @@ def prepare_digests(
     queue time, so the next digest starts where this one ended even if this one is still pending.
     """
     email = config.sources.email
-    if email is None or not email.sender:
+    mapping = recipients_for(config.rules, only)
+    if (email is None or not email.sender) and not all(webhook.is_webhook(r) for r in mapping):
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
     now = now.astimezone(AMS)
     at = iso(now) or ""
     results = []
     for digest in build_digests(store.view(now, rematch=rematch), config, only, match_text=rematch):
         recipient = digest.recipient
+        channel = outbox.WEBHOOK if webhook.is_webhook(recipient) else outbox.MAIL
         state = outbox.recipient_state(store.db, recipient)
         recipient_row = {
             "recipient": recipient,
@@ -390,7 +408,12 @@ def prepare_digests(
                 store.db["digest_recipients"].upsert(recipient_row, pk="recipient")
             results.append(Prepared(recipient, None, digest.subject(), True, 0))
             continue
-        message = digest_message(email, digest, recipient, digest.subject(), now)
+        if channel == outbox.WEBHOOK:
+            body, message_id = webhook.render_digest(digest).to_json(), None
+        else:
+            assert email is not None
+            message = digest_message(email, digest, recipient, digest.subject(), now)
+            body, message_id = message.as_string(), message["Message-ID"]
         outbox_id = uuid.uuid4().hex
         lines = digest.audit_lines()
         with store.transaction():
@@ -399,7 +422,7 @@ def prepare_digests(
                     "id": outbox_id,
                     "recipient": recipient,
                     "subject": digest.subject(),
-                    "message_id": message["Message-ID"],
+                    "message_id": message_id,
                     "created_at": at,
                     "status": outbox.PENDING,
                     "attempts": 0,
@@ -407,7 +430,9 @@ def prepare_digests(
                     "last_error": None,
                     "sent_at": None,
                     "empty": int(digest.is_empty),
-                    "message": message.as_string(),
+                    "message": body,
+                    "channel": channel,
+                    "kind": outbox.DIGEST,
                 }
             )
             covered = [{"recipient": recipient, "key": key, "outbox_id": outbox_id, "at": at} for key in dict.fromkeys(digest.covers)]
@@ -529,9 +554,10 @@ class DigestRun:
     prepared: list[Prepared]
     retried: SendResult | None
     sent: SendResult | None
+    webhooks: SendResult | None = None  # webhook messages: pending ones retried and today's, in one pass
 
     def _attempts(self) -> list[SendResult]:
-        return [attempt for attempt in (self.retried, self.sent) if attempt]
+        return [attempt for attempt in (self.retried, self.sent, self.webhooks) if attempt]
 
     @property
     def sent_ids(self) -> list[str]:
@@ -568,16 +594,18 @@ def run_digest(
     per run (the second send is only for the digests queued now).
     """
     email = config.sources.email
-    if email is None:
+    if email is None and not all(webhook.is_webhook(r) for r in recipients_for(config.rules, only)):
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
-    retried = send_pending(store, email, now, connect) if send else None
+    retried = send_pending(store, email, now, connect) if send and email is not None else None
     prepared = prepare_digests(store, config, now, only, rematch=rematch)
     queued = {p.outbox_id for p in prepared if p.outbox_id}
-    sent = send_pending(store, email, now, connect, only_ids=queued) if send else None
-    return DigestRun(prepared, retried, sent)
+    sent = send_pending(store, email, now, connect, only_ids=queued) if send and email is not None else None
+    # Webhooks need no connection to open first: what is pending (earlier failures, and today's) goes now, oldest first.
+    hooks = webhook.send_pending(store, config.rules, now) if send else None
+    return DigestRun(prepared, retried, sent, hooks)
 
 
 def audit(store: Store, recipient: str) -> list[dict[str, Any]]:
     """What was sent to a recipient and why (one row per digest line, newest first)."""
-    return outbox.sent_to(store.db, recipient.strip().lower())
+    return outbox.sent_to(store.db, recipient_id(recipient))
 
