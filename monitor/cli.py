@@ -558,7 +558,7 @@ def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Write (or serve) the lobbykalender as iCalendar."""
     from .deliver.calendar import calendar_secret, serve_calendar, subscribe_urls
-    from .pipeline import calendar
+    from .pipeline import calendar, feed
 
     config = _load(args)
     if args.dossier:
@@ -586,11 +586,19 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             finally:
                 store.close()
 
+        def render_feed(dossier: str | None) -> bytes:
+            store = Store(db_path)
+            try:
+                return feed(config, store, current_time(), dossier)
+            finally:
+                store.close()
+
         try:
-            server = serve_calendar(render, config.rules, calendar_secret(db_path), host, port)
+            server = serve_calendar(render, config.rules, calendar_secret(db_path), host, port, feed_render=render_feed)
         except OSError as exc:
             raise RuntimeFailure(f"cannot serve on {host}:{port}: {exc.strerror}") from None
         print(f"serving the lobbykalender at {server.url_for('alle')} (monitor calendar --urls lists every dossier's); Ctrl-C stops", file=sys.stderr)
+        print(f"and the Atom feed at {server.feed_url_for('alle')} (monitor feed --urls lists every dossier's)", file=sys.stderr)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
@@ -609,6 +617,38 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         print(f"written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(body)
+    return EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Write the Atom feed of one dossier or all, or list the feeds' secret URLs."""
+    from .deliver.calendar import calendar_secret, feed_urls
+    from .pipeline import feed
+
+    config = _load(args)
+    if args.dossier:
+        _dossier(config, args.dossier)
+    if args.urls:
+        _open_store(args).close()  # the secret lives next to a usable database
+        base = args.base_url or f"http://{config.sources.calendar.host}:{config.sources.calendar.port}/feed/"
+        for name, url in feed_urls(base, calendar_secret(_db_path(args)), list(config.rules.dossiers)).items():
+            if args.dossier in (None, name):
+                print(f"{name}\t{url}")
+        return EXIT_OK
+    output = Path(args.output) if args.output and args.output != "-" else None
+    if output is not None:
+        _check_output(output)
+    now = _now(args)
+    store = _open_store(args)
+    try:
+        body = feed(config, store, now, args.dossier)
+    finally:
+        store.close()
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return EXIT_OK
+    _write_file(output, body)
+    print(f"written to {output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -902,6 +942,31 @@ examples:
     calendar.add_argument("--port", type=int, help="with --serve: the port (default: calendar.port or 8765)")
     _common(calendar, suppress=True)
     calendar.set_defaults(func=cmd_calendar)
+
+    feed = commands.add_parser(
+        "feed",
+        help="an Atom feed of a dossier (or all) for feed readers",
+        description=(
+            "Write an Atom feed of one dossier, or of all: the actions with a deadline in the coming three weeks, "
+            "meetings that moved, were cancelled or are new on the agenda (each change a new entry), and the new "
+            "Kamer items and press of the last two weeks, in the report's words. Entry ids are stable tag: URIs and "
+            "'updated' is when monitor saw the change, so feed readers show news once. `monitor calendar --serve` "
+            "(or calendar.serve: true) also serves every feed at its own secret URL; --urls lists them."
+        ),
+        epilog="""\
+examples:
+  monitor feed --output alle.atom                 every dossier
+  monitor feed jeugd --output jeugd.atom          one dossier
+  monitor feed --urls --base-url https://monitor.gemeente.nl/feed/   the secret URLs of the served feeds
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feed.add_argument("dossier", nargs="?", metavar="DOSSIER", help="a dossier id from rules.yaml (default: all dossiers)")
+    feed.add_argument("--output", "-o", metavar="FILE.atom", help="write to FILE instead of stdout")
+    feed.add_argument("--urls", action="store_true", help="print each served feed's URL (with its secret token) and exit")
+    feed.add_argument("--base-url", metavar="URL", help="with --urls: the address readers use, e.g. https://monitor.gemeente.nl/feed/ behind your web server")
+    _common(feed, suppress=True)
+    feed.set_defaults(func=cmd_feed)
 
     export = commands.add_parser(
         "export",

@@ -57,6 +57,7 @@ __all__ = [
     "calendar",
     "EXPORT_FORMATS",
     "export",
+    "feed",
 ]
 
 
@@ -393,4 +394,13 @@ def export(
     if chosen is None:
         raise ValueError(f"unknown sheet {sheet!r}; choose from {', '.join(sheets.SHEETS)}")
     return sheets.to_csv(chosen)
+
+
+def feed(config: Config, store: Store, now: datetime, dossier: str | None = None, self_url: str | None = None) -> bytes:
+    """The Atom feed for one dossier or all, as of `now` (KeyError for an unknown dossier)."""
+    from .render.atom import feed_scope, render_feed
+
+    if dossier is not None and dossier not in config.rules.dossiers:
+        raise KeyError(dossier)
+    return render_feed(briefing(store, config, now, feed_scope(now, dossier)), dossier, self_url)
 

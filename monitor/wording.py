@@ -641,15 +641,9 @@ def feed_subtitle() -> str:
     return "Acties met een deadline, gewijzigde vergaderingen en nieuwe Kamerstukken en media over uw dossiers."
 
 
-def feed_change_title(name: str, badges: list[str]) -> str:
-    """A meeting's change as a feed entry: 'Verplaatst: Commissiedebat Jeugdbeleid'."""
-    if not badges:
-        return f"Gewijzigd: {name}"
-    return f"{badges[0][0].upper()}{badges[0][1:]}: {name}"
-
-
-def feed_new_meeting_title(name: str) -> str:
-    """A meeting that newly appeared on the agenda: 'Nieuw op de agenda: Rondetafelgesprek Wmo'."""
-    return f"Nieuw op de agenda: {name}"
-
 KAMER_SOURCE = "Tweede Kamer"  # the 'Bron' of a Kamer item in the Items sheet
+
+
+def feed_action_title(moment: Moment) -> str:
+    """An action as a feed entry: 'Woordvoerders briefen — uiterlijk wo 2 dec: Commissiedebat Wmo-tarieven'."""
+    return f"{action_line(moment)}: {meeting_name(moment.meeting)}"

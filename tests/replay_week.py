@@ -39,3 +39,4 @@ def fetch_fortnight(directory: Path) -> Path:
     finally:
         kamer.stop()
         press.stop()
+

@@ -15,24 +15,16 @@ from pathlib import Path
 
 import docx
 import openpyxl
-import pytest
 from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from monitor.cli import main
 from monitor.render import sheets
-from replay_week import fetch_fortnight
 from test_briefing import FOURTH, THIRD
 
 HELD, LATE = "2026Z19012", "2026Z21500"
 HELD_STANDING = "nog niet gestemd (eerder aangehouden, di 17 nov)"
-
-
-@pytest.fixture(scope="module")
-def week(tmp_path_factory):
-    """The config directory of the fetched fortnight (shared: the tests only read)."""
-    return fetch_fortnight(tmp_path_factory.mktemp("fortnight") / "cfg")
 
 
 def export(config: Path, *args: str, now: str = THIRD) -> int:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import wording
-from ..briefing import Action, Briefing, KamerEntry, MeetingEntry, PressEntry
+from ..briefing import Briefing, KamerEntry, MeetingEntry, PressEntry
 from ..models import Meeting, UpdateKind
 from ..timeutil import AMS
 from .layout import clean, safe_url, why
