@@ -684,7 +684,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         scope.dossiers = [_dossier(config, args.dossier).id]
     store = _open_store(args)
     try:
-        body = export(config, store, now, scope, fmt, week=week, sheet=args.sheet or SHEETS[0], template=Path(args.template) if args.template else None)
+        template = Path(args.template) if args.template else config.sources.export.template  # sources.yaml: export.template
+        body = export(config, store, now, scope, fmt, week=week, sheet=args.sheet or SHEETS[0], template=template)
     except TemplateError as exc:
         raise UsageError(f"--template: {exc}") from None
     finally:
@@ -995,7 +996,7 @@ examples:
     export.add_argument("--output", "-o", metavar="FILE", help="the file to write (csv may go to stdout with '-' or without --output)")
     export.add_argument("--dossier", metavar="ID", help="only this dossier (default: all)")
     export.add_argument("--sheet", choices=("momenten", "stemmingen", "vergaderingen", "items"), help="with csv: which table (default: momenten)")
-    export.add_argument("--template", metavar="FILE.docx", help="with docx: a Word document or template (.docx, .dotx) whose styles, page set-up, header and footer the memo takes")
+    export.add_argument("--template", metavar="FILE.docx", help="with docx: a Word document or template (.docx, .dotx) whose styles, page set-up, header and footer the memo takes (default: export.template in sources.yaml)")
     _common(export, suppress=True)
     export.set_defaults(func=cmd_export)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import docx
 import openpyxl
+import pytest
 from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -263,3 +264,25 @@ def test_no_cell_becomes_a_formula():
     assert rows[1][3] == "'=HYPERLINK(\"http://x.example\",\"klik\")" and rows[1][5:8] == ["'@bron", "'-1+1", "'+31"]
     ws = openpyxl.load_workbook(io.BytesIO(sheets.to_xlsx([table])))["Items"]
     assert ws["D2"].data_type == "s" and ws["D2"].value.startswith("=HYPERLINK")
+
+
+def test_the_template_can_be_set_in_sources_yaml(week, tmp_path, capsys):
+    import shutil
+
+    from monitor.config import ConfigError, load_config
+
+    config = tmp_path / "cfg"
+    shutil.copytree(week, config)
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].text = "Regio Drechtsteden"
+    template.save(str(config / "huisstijl.docx"))
+    sources = config / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8") + "export:\n  template: huisstijl.docx\n", encoding="utf-8")
+    out = tmp_path / "memo.docx"
+    assert export(config, "--week", "2026-W50", "--output", str(out)) == 0
+    assert docx.Document(str(out)).sections[0].header.paragraphs[0].text == "Regio Drechtsteden"
+    sources.write_text(sources.read_text(encoding="utf-8").replace("huisstijl.docx", "weg.dotx"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    [problem] = err.value.problems
+    assert "sources.yaml:" in str(problem) and "the Word template" in str(problem) and "weg.dotx" in str(problem)
