@@ -732,6 +732,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         server = jobs.serve_calendar()
         stoppers.append(server.stop)
         print(f"lobbykalender: {server.url_for('alle')}", file=sys.stderr)
+        print(f"Atom feed: {server.feed_url_for('alle')}", file=sys.stderr)
     if not getattr(args, "verbose", False):
         # The scheduler's own lines (started, done, skipped) are its progress report.
         logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
