@@ -41,6 +41,7 @@ from .models import (
     Meeting,
     Moment,
     MomentKind,
+    Question,
     SourceHealth,
     SourceState,
     Update,
@@ -156,6 +157,7 @@ class KamerEntry:
     new: bool  # the zaak (or document) itself is new in the period
     first_seen: str
     item_ids: list[str]  # every item the entry stands for (for the digest's coverage)
+    question: Question | None = None  # Kamervragen: open, uitstel, beantwoord or te laat as of the briefing
 
     @property
     def group(self) -> str:
@@ -602,6 +604,7 @@ class _Builder:
             new=new,
             first_seen=self.view.first_seen(item.id) or "",
             item_ids=[item.id],
+            question=zaak.question(self.view.as_of.date()) if zaak is not None else None,
         )
 
     def _dossiers(self, matches: Iterable[Match]) -> list[str]:

@@ -93,6 +93,20 @@ class SmtpConfig:
     username: str | None = None
     password_env: str | None = "MONITOR_SMTP_PASSWORD"
     timeout: int = 30
+    auth: str = "password"  # password | oauth2 (Microsoft 365, XOAUTH2) | bearer (a token from token_env)
+    oauth2: OAuth2Config | None = None
+    token_env: str | None = None  # auth: bearer; default MONITOR_SMTP_TOKEN
+
+
+@dataclass
+class OAuth2Config:
+    """An app registered in Microsoft Entra ID that may send mail (SMTP.SendAsApp); its secret only from the environment."""
+
+    tenant_id: str
+    client_id: str
+    client_secret_env: str = "MONITOR_SMTP_CLIENT_SECRET"
+    authority_host: str = "login.microsoftonline.com"
+    scope: str = "https://outlook.office365.com/.default"
 
 
 @dataclass
@@ -103,6 +117,7 @@ class EmailConfig:
     smtp: SmtpConfig
     reply_to: str | None = None
     unsubscribe: str | None = None  # mailto: address for List-Unsubscribe
+    max_html_kb: int = 90  # a longer HTML part moves its tail to an attachment (Gmail clips at ~102 KB)
 
 
 @dataclass
@@ -469,7 +484,7 @@ def _read_source(reader: _Reader, node: Node) -> SourceConfig | None:
 
 
 def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
-    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe"), ("from", "smtp"))
+    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe", "max_html_kb"), ("from", "smtp"))
     if not fields:
         return None
     sender = reader.string(fields["from"][1], "email", "from") if "from" in fields else None
@@ -482,7 +497,7 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
     smtp = None
     if "smtp" in fields:
         snode = fields["smtp"][1]
-        sf = reader.mapping(snode, "email.smtp", ("host", "port", "security", "username", "password_env", "password", "timeout"), ("host",))
+        sf = reader.mapping(snode, "email.smtp", ("host", "port", "security", "username", "password_env", "password", "timeout", "auth", "oauth2", "token_env"), ("host",))
         if "password" in sf:
             reader.problem(sf["password"][0], "email.smtp: a password must never be written in a file", "remove it and set password_env: MONITOR_SMTP_PASSWORD, then export that variable")
         host = reader.string(sf["host"][1], "email.smtp", "host") if "host" in sf else None
@@ -501,11 +516,42 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
             smtp.password_env = reader.string(sf["password_env"][1], "email.smtp", "password_env")
         if "timeout" in sf:
             smtp.timeout = reader.integer(sf["timeout"][1], "email.smtp", "timeout", minimum=1) or smtp.timeout
+        _read_smtp_auth(reader, snode, sf, smtp)
     config = EmailConfig(sender=sender or "", smtp=smtp or SmtpConfig(host=""))
     for key in ("reply_to", "unsubscribe"):
         if key in fields:
             setattr(config, key, reader.string(fields[key][1], "email", key))
+    if "max_html_kb" in fields:
+        config.max_html_kb = reader.integer(fields["max_html_kb"][1], "email", "max_html_kb", minimum=20) or config.max_html_kb
     return config
+
+
+def _read_smtp_auth(reader: _Reader, node: Node, sf: dict[str, tuple[Node, Node]], smtp: SmtpConfig) -> None:
+    """email.smtp's sign-in: auth (password | oauth2 | bearer), the oauth2 app, token_env."""
+    if "auth" in sf:
+        auth = reader.string(sf["auth"][1], "email.smtp", "auth")
+        if auth not in ("password", "oauth2", "bearer"):
+            reader.problem(sf["auth"][1], f"email.smtp: auth must be password, oauth2 or bearer, not '{auth}'", "Microsoft 365: auth: oauth2 with an oauth2: {tenant_id: ..., client_id: ...} block")
+            return
+        smtp.auth = auth
+    if "oauth2" in sf:
+        onode = sf["oauth2"][1]
+        if smtp.auth != "oauth2":
+            reader.problem(sf["oauth2"][0], f"email.smtp: an oauth2 block, but auth is {smtp.auth}", "add auth: oauth2 to sign in with it")
+        of = reader.mapping(onode, "email.smtp.oauth2", ("tenant_id", "client_id", "client_secret_env", "client_secret", "authority_host", "scope"), ("tenant_id", "client_id"))
+        if "client_secret" in of:
+            reader.problem(of["client_secret"][0], "email.smtp.oauth2: a client secret must never be written in a file", "remove it and set client_secret_env: MONITOR_SMTP_CLIENT_SECRET, then export that variable")
+        values = {key: reader.string(of[key][1], "email.smtp.oauth2", key) for key in ("tenant_id", "client_id", "client_secret_env", "authority_host", "scope") if key in of}
+        if values.get("tenant_id") and values.get("client_id"):
+            smtp.oauth2 = OAuth2Config(**{k: v for k, v in values.items() if v})
+    elif smtp.auth == "oauth2":
+        reader.problem(sf["auth"][1], "email.smtp: auth: oauth2 needs an oauth2 block", "add oauth2: {tenant_id: ..., client_id: ..., client_secret_env: MONITOR_SMTP_CLIENT_SECRET}")
+    if "token_env" in sf:
+        smtp.token_env = reader.string(sf["token_env"][1], "email.smtp", "token_env")
+        if smtp.auth != "bearer":
+            reader.problem(sf["token_env"][0], f"email.smtp: token_env is for auth: bearer, but auth is {smtp.auth}", "add auth: bearer, or remove token_env")
+    if smtp.auth in ("oauth2", "bearer") and not smtp.username:
+        reader.problem(sf["auth"][1] if "auth" in sf else node, f"email.smtp: auth: {smtp.auth} needs the mailbox to sign in as", "add username: monitor@gemeente.nl (the mailbox the app may send as)")
 
 
 def _read_digest(reader: _Reader, node: Node) -> DigestConfig:

@@ -312,16 +312,15 @@ def send_test_digest(config: Config, store: Store, now: datetime, address: str) 
     """
     import smtplib
 
-    from .deliver.digest import render_digest
-    from .deliver.mail import MailError, build_message, connect, describe_error, sender_address
+    from .deliver.digest import digest_message
+    from .deliver.mail import MailError, connect, describe_error, sender_address
 
     email = config.sources.email
     if email is None:
         raise MailError("there is no email section in sources.yaml")
     [digest] = preview_digests(config, store, now, address)
-    text, html = render_digest(digest)
     subject = f"[TEST] {digest.subject()}"
-    message = build_message(email, address, subject, text, html, now)
+    message = digest_message(email, digest, address, subject, now)
     try:
         client = connect(email.smtp)
         try:

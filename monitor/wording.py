@@ -21,6 +21,8 @@ from .models import (
     MomentKind,
     MomentStatus,
     Person,
+    Question,
+    QuestionState,
     SourceHealth,
     SourceState,
     Update,
@@ -323,6 +325,26 @@ def new_document(document: Document) -> str:
     return f"nieuw document: {document_label(document)}" + (f" — {document.onderwerp}" if document.onderwerp else "")
 
 
+def question_line(zaak: Zaak, question: Question) -> str:
+    """'Kamervragen aan minister van VWS — beantwoord op do 10 dec', '… — antwoord uiterlijk ma 7 dec', …"""
+    head = "Kamervragen" + (f" aan {_join(zaak.gericht_aan)}" if zaak.gericht_aan else "")
+    if question.state is QuestionState.BEANTWOORD and question.answer is not None:
+        when = f" op {day(question.answer.datum)}" if question.answer.datum else ""
+        number = f" ({question.answer.documentnummer})" if question.answer.documentnummer else ""
+        return f"{head} — beantwoord{when}{number}"
+    if question.state is QuestionState.UITSTEL and question.delay is not None:
+        when = f" op {day(question.delay.datum)}" if question.delay.datum else ""
+        return f"{head} — uitstel van antwoord gemeld{when}"
+    if question.state is QuestionState.TE_LAAT:
+        return f"{head} — te laat: geen antwoord of uitstel, de termijn liep af op {day(question.due)}"
+    return f"{head} — antwoord uiterlijk {day(question.due)}" if question.due else f"{head} — nog niet beantwoord"
+
+
+def question_badge(question: Question) -> str | None:
+    """The badge of Kamervragen that are not simply open: 'beantwoord', 'uitstel', 'te laat'."""
+    return None if question.state is QuestionState.OPEN else question.state.value
+
+
 def appreciatie(zaak: Zaak) -> str | None:
     """'kabinetsappreciatie: Ontraden'."""
     return f"kabinetsappreciatie: {zaak.appreciatie}" if zaak.appreciatie else None
@@ -519,6 +541,46 @@ def unsubscribe_hint() -> str:
     return "Afmelden: beantwoord deze mail met ‘afmelden’."
 
 
+PREHEADER_ACTIONS = 2  # how many actions the preview line names
+
+
+def digest_preheader(first: list[Moment], actions: int, changes: int, news: int, problems: int) -> str:
+    """The preview a mail client shows after the subject: what to do first, then what else there is.
+
+    'Eerst: Woordvoerders briefen — uiterlijk do 26 nov (Commissiedebat Jeugdbeleid) · nog 2 acties · 1 wijziging · 4 nieuw'
+    """
+    parts = [f"{SECTION_PROBLEMS}: {'bronnen' if problems > 1 else 'bron'} met storing"] if problems else []
+    shown = [f"{action_line(m)} ({meeting_name(m.meeting)})" for m in first[:PREHEADER_ACTIONS]]
+    if shown:
+        parts.append("Eerst: " + "; ".join(shown))
+    if actions > len(shown):
+        rest = actions - len(shown)
+        parts.append(f"nog {rest} {'actie' if rest == 1 else 'acties'}")
+    if changes:
+        parts.append(f"{changes} {'wijziging' if changes == 1 else 'wijzigingen'}")
+    if news:
+        parts.append(f"{news} nieuw")
+    return " · ".join(parts) if parts else NOTHING_NEW_DIGEST
+
+
+SECTION_REST = "Vervolg in de bijlage"
+
+
+def digest_rest_in_attachment(entries: int, sections: list[str], filename: str) -> str:
+    """The last line of a digest too long for one mail (Gmail cuts off long mails)."""
+    where = f" ({_join(sections)})" if sections else ""
+    noun = "onderdeel" if entries == 1 else "onderdelen"
+    return (
+        f"Deze digest is te lang voor één e-mail. De rest — nog {entries} {noun}{where} — staat in de bijlage "
+        f"{filename}: de volledige digest, te openen in uw browser."
+    )
+
+
+def digest_attachment_name(day: date) -> str:
+    """'lobbymonitor-2026-11-24.html'."""
+    return f"{TITLE_DIGEST.lower()}-{day.isoformat()}.html"
+
+
 def report_header(generated: datetime, agenda_from: date, agenda_to: date, news_from: date, news_to: date) -> list[str]:
     """The two lines under the report's title."""
     return [
@@ -534,6 +596,13 @@ def new_badge() -> str:
 
 def more_points(count: int) -> str:
     return f"… en nog {count} agendapunten"
+
+
+def spoke_on(seconds: int, debate: str, day_iso: str) -> str:
+    """'sprak 10 min over dit dossier in CD Jeugdbeleid (10 dec)': woordvoerder evidence from a transcript."""
+    minutes = max(1, round(seconds / 60)) if seconds else 0
+    length = f"{minutes} min " if minutes else ""
+    return f"sprak {length}over dit dossier in {debate} ({day(day_iso)})"
 
 
 def woordvoerders_heading(title: str) -> str:

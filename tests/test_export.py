@@ -286,3 +286,37 @@ def test_the_template_can_be_set_in_sources_yaml(week, tmp_path, capsys):
         load_config(config)
     [problem] = err.value.problems
     assert "sources.yaml:" in str(problem) and "the Word template" in str(problem) and "weg.dotx" in str(problem)
+
+
+def test_kamervragen_and_their_answer_in_word_excel_and_the_feed(tmp_path):
+    # The scenario of test_kamervragen: asked 1 Dec, answered 28 Dec (the answer linked); new questions 23 Dec.
+    import feedparser
+
+    from conftest import write_config
+    from monitor.store import Store
+    from test_briefing import RULES
+    from test_kamervragen import answer, question
+    from test_moments_data import put
+
+    config = write_config(tmp_path / "cfg", "sources: []\n", RULES)
+    store = Store(config / "monitor.db")
+    put(store, question("501", "2026-12-01"), ["jeugd"], seen_at="2026-12-01T18:00:00+01:00")
+    put(store, question("501", "2026-12-01", ("2026D5011", "Antwoord schriftelijke vragen", "2026-12-28")), ["jeugd"], seen_at="2026-12-28T18:00:00+01:00")
+    put(store, answer("d-5011", "501", "2026D5011", "2026-12-28"), ["jeugd"], seen_at="2026-12-28T18:00:00+01:00")
+    store.close()
+    now = "2026-12-29T09:00"
+    answered = "Kamervragen aan minister van Volksgezondheid, Welzijn en Sport — beantwoord op ma 28 dec (2026D5011)"
+    link = "https://www.tweedekamer.nl/kamerstukken/kamervragen/detail?id=2026Z501&did=2026D5011"
+    memo = tmp_path / "memo.docx"
+    assert export(config, "--week", "2026-W53", "--output", str(memo), now=now) == 0
+    word = docx.Document(str(memo))
+    line = next(p for p in word.paragraphs if p.text == answered)
+    assert [h.address for h in line.hyperlinks] == [link]  # the answer opens from its line
+    book = tmp_path / "week.xlsx"
+    assert export(config, "--week", "2026-W53", "--output", str(book), now=now) == 0
+    rows = list(openpyxl.load_workbook(book)["Items"].iter_rows(min_row=2, values_only=True))
+    assert any(answered in (row[6] or "") for row in rows)
+    out = tmp_path / "jeugd.atom"
+    assert main(["feed", "jeugd", "--config", str(config), "--now", now, "-q", "--output", str(out)]) == 0
+    summaries = " ".join(e.summary for e in feedparser.parse(out.read_bytes()).entries)
+    assert f'<a href="{link}">{answered}</a>' in summaries.replace("&amp;", "&")

@@ -149,6 +149,9 @@ def test_zaak_items_carry_indieners_appreciatie_and_votes(store, feed):
     ]
     assert d["agendapunt_ids"] == [g("ab", 5)] and d["activiteit_ids"] == [A4]
     assert [doc["documentnummer"] for doc in d["documenten"]] == ["2026D41010"]
+    # Each document says when it came and where to read it (an answer to Kamervragen is linked so).
+    assert (d["documenten"][0]["datum"], d["documenten"][0]["url"]) == ("2026-10-01", z2.url)
+    assert d["gericht_aan"] == []
     besluit = d["besluiten"][0]
     assert (besluit["soort"], besluit["tekst"], besluit["stemmingssoort"], besluit["datum"]) == (
         "Stemmen - aangenomen", "Aangenomen.", "Met handopsteken", "2026-11-17")

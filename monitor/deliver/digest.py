@@ -13,7 +13,8 @@ the very first digest (or a brand-new recipient) limits itself to the last `FIRS
 by the item's own date, so a fresh install does not mail sixty days of history.
 
 Library API (the pipeline wires these): `build_digests`, `render_digest`, `prepare_digests`,
-`send_pending`, `run_digest`, `recipients_for`, `audit`.
+`send_pending`, `run_digest`, `recipients_for`, `audit`; `mail_parts`/`digest_message` keep
+the HTML part under Gmail's clipping size.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from . import outbox
 from .mail import MailError, build_message, connect as smtp_connect, describe_error, sender_address
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from ..config import Config, EmailConfig, RulesConfig, SmtpConfig
     from ..models import Item, Match
     from ..store import Store, View
@@ -246,21 +249,94 @@ def document(digest: Digest) -> layout.Document:
     sections.append(layout.Section(wording.SECTION_SOURCES, [layout.Group(None, sources, wording.ALL_SOURCES_OK)]))
     intro = wording.digest_intro(digest.recipient, [t for _, t in b.dossiers])
     subtitle = [intro] + ([wording.NOTHING_NEW_DIGEST] if digest.is_empty else [])
-    first_action = next(iter(actions), None)
     return layout.Document(
         title=f"{wording.TITLE_DIGEST} — {wording.day(digest.now.date(), with_year=True)}",
         subtitle=subtitle,
         banner=layout.banner(b),
         sections=sections,
         footer=[wording.digest_footer(), wording.unsubscribe_hint()],
-        preheader=(first_action.title if first_action else digest.subject()),
+        preheader=wording.digest_preheader([a.moments[0] for a in b.actions], len(b.actions), len(b.changed), b.news_count, len(b.problems)),
     )
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:
-    """(plain text, HTML with CSS inlined) of a digest."""
+    """(plain text, HTML with CSS inlined) of a digest, in full."""
     doc = document(digest)
     return to_text(doc), to_html(doc, mail=True)
+
+
+@dataclass
+class MailParts:
+    """What goes into a digest mail: the text (always complete), the HTML body and, when the
+    HTML would be too long for one mail, the full digest as an attachment (filename, HTML)."""
+
+    text: str
+    html: str
+    attachment: tuple[str, str] | None = None
+    moved: int = 0  # entries shown only in the attachment
+
+
+def mail_parts(digest: Digest, max_html_bytes: int) -> MailParts:
+    """The digest for a mail whose HTML part stays within `max_html_bytes`.
+
+    Gmail clips a message whose HTML exceeds about 102 KB and hides the rest behind a link, where
+    nobody reads it. A longer digest keeps as many entries, in reading order, as fit, ends with a
+    line saying the rest is in the attachment, and carries the full digest as an HTML file. The
+    plain-text part stays complete: no client clips it.
+    """
+    doc = document(digest)
+    text, html = to_text(doc), to_html(doc, mail=True)
+    if _size(html) <= max_html_bytes:
+        return MailParts(text, html)
+    filename = wording.digest_attachment_name(digest.now.date())
+    total = sum(len(g.blocks) for s in doc.sections for g in s.groups)
+    # The most entries that fit: the size grows with every entry kept, so a bisection finds it.
+    low, high, best = 0, total - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = _cut(doc, middle, total, filename)
+        if _size(candidate) <= max_html_bytes:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    kept = max(high, 0)
+    if best is None:  # not even the head fits: send the head and the pointer anyway
+        best = _cut(doc, 0, total, filename)
+    # The attachment is opened in a browser: the page with its <style> block, not inlined.
+    return MailParts(text, best, (filename, to_html(doc)), total - kept)
+
+
+def _size(html: str) -> int:
+    """Bytes of the HTML as the mail carries it (every line ends in CRLF on the wire)."""
+    return len(html.encode("utf-8")) + html.count("\n")
+
+
+def _cut(doc: layout.Document, keep: int, total: int, filename: str) -> str:
+    """The mail HTML of `doc` with only its first `keep` entries and the line that points to the attachment."""
+    sections: list[layout.Section] = []
+    rest_sections: list[str] = []
+    left = keep
+    for section in doc.sections:
+        groups = []
+        for group in section.groups:
+            shown = group.blocks[:left]
+            left -= len(shown)
+            if shown or (not group.blocks and left > 0):
+                groups.append(replace(group, blocks=shown))
+            if len(shown) < len(group.blocks) or (not group.blocks and left <= 0):
+                if section.heading not in rest_sections:
+                    rest_sections.append(section.heading)
+        if groups:
+            sections.append(replace(section, groups=groups))
+    notice = layout.Block("", lines=[layout.Line(wording.digest_rest_in_attachment(total - keep, rest_sections, filename), "deadline")])
+    sections.append(layout.Section(wording.SECTION_REST, [layout.Group(None, [notice])]))
+    return to_html(replace(doc, sections=sections), mail=True)
+
+
+def digest_message(email: EmailConfig, digest: Digest, recipient: str, subject: str, now: datetime) -> EmailMessage:
+    """The MIME message of a digest, with its long tail in an attachment when needed (`mail_parts`)."""
+    parts = mail_parts(digest, email.max_html_kb * 1024)
+    return build_message(email, recipient, subject, parts.text, parts.html, now, attachment=parts.attachment)
 
 
 # ---------------------------------------------------------------------------- outbox: queue and send
@@ -314,8 +390,7 @@ def prepare_digests(
                 store.db["digest_recipients"].upsert(recipient_row, pk="recipient")
             results.append(Prepared(recipient, None, digest.subject(), True, 0))
             continue
-        text, html = render_digest(digest)
-        message = build_message(email, recipient, digest.subject(), text, html, now)
+        message = digest_message(email, digest, recipient, digest.subject(), now)
         outbox_id = uuid.uuid4().hex
         lines = digest.audit_lines()
         with store.transaction():

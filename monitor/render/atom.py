@@ -32,7 +32,7 @@ from .. import wording
 from ..briefing import Briefing, KamerEntry, MeetingEntry, Scope
 from ..models import MomentStatus
 from ..timeutil import AMS, iso, to_local
-from .layout import Block, action_block, clean, agenda_block, changed_block, kamer_block, press_block
+from .layout import Block, action_block, clean, safe_url, agenda_block, changed_block, kamer_block, press_block
 
 __all__ = ["FeedEntry", "feed_scope", "feed_entries", "render_feed", "FEED_DAYS", "AGENDA_DAYS", "TAG_PREFIX", "CONTENT_TYPE"]
 
@@ -56,7 +56,7 @@ class FeedEntry:
     title: str
     updated: datetime
     link: str | None
-    lines: list[tuple[str, str]]  # (text, layout style)
+    lines: list[tuple[str, str, str | None]]  # (text, layout style, http(s) link)
     dossiers: list[str]
     published: datetime | None = None
     kind: str = field(default="")  # actie | vergadering | kamer | pers (for tests and readers' filters)
@@ -162,7 +162,7 @@ def render_feed(briefing: Briefing, dossier: str | None = None, self_url: str | 
 
 def _entry(key: str, title: str, updated: datetime, block: Block, dossiers: list[str], kind: str,
            published: datetime | None = None) -> FeedEntry:
-    return FeedEntry(tag(key), clean(title, 400), updated, block.link, [(line.text, line.style) for line in block.lines], list(dossiers), published, kind)
+    return FeedEntry(tag(key), clean(title, 400), updated, block.link, [(line.text, line.style, safe_url(line.link)) for line in block.lines], list(dossiers), published, kind)
 
 
 def _badges(block: Block, skip: tuple[str, ...] = ()) -> str:
@@ -176,15 +176,17 @@ def _stamp(value: str | date | None) -> datetime:
     return moment or datetime(2000, 1, 1, tzinfo=AMS)
 
 
-def _html(lines: list[tuple[str, str]]) -> str:
+def _html(lines: list[tuple[str, str, str | None]]) -> str:
     """An entry's lines as escaped HTML (the reader renders it); «…» hits become bold."""
     parts = []
-    for text, style in lines:
+    for text, style, link in lines:
         safe = re.sub(r"«([^«»]*)»", r"<strong>\1</strong>", str(escape(text)))
         if style in ("deadline", "vote", "change"):
             safe = f"<strong>{safe}</strong>"
         elif style == "snippet":
             safe = f"<em>“{safe}”</em>"
+        if link:
+            safe = f'<a href="{escape(link)}">{safe}</a>'
         parts.append(safe)
     return "<p>" + "<br>\n".join(parts) + "</p>"
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import wording
 from ..timeutil import AMS
-from .layout import Block, Document, Group, Line
+from .layout import Block, Document, Group, Line, safe_url
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
@@ -175,6 +175,10 @@ class _Writer:
             return
         style = "List Bullet 2" if line.style == "person" else "List Bullet"
         paragraph = self.paragraph("", style, container)
+        link = safe_url(line.link)
+        if link:  # a line about a document (an answer to Kamervragen) opens it
+            self.hyperlink(paragraph, link, line.text, bold=line.style in ("deadline", "vote", "warn", "change"))
+            return
         run = paragraph.add_run(line.text)
         if line.style in ("deadline", "vote", "warn"):
             run.bold = True
@@ -183,8 +187,6 @@ class _Writer:
             run.italic = True
         elif line.style in ("why", "meta", "muted"):
             run.italic = True
-        if line.link:
-            self.hyperlink(self.paragraph("", None, container), line.link, line.link)
 
     def table(self, group: Group) -> None:
         """Agenda rows: a 'Wanneer' column and the meeting with its lines."""

@@ -198,6 +198,12 @@ def kamer_block(entry: KamerEntry) -> Block:
         for text in (wording.indieners(zaak), wording.appreciatie(zaak)):
             if text:
                 lines.append(Line(clean(text, 400), "plain"))
+        if entry.question is not None:
+            answer = entry.question.answer
+            lines.append(Line(clean(wording.question_line(zaak, entry.question), 400), "plain", safe_url(answer.url) if answer else None))
+            badge = wording.question_badge(entry.question)
+            if badge:
+                badges.append(badge)
         result = wording.vote_result(zaak)
         if result:
             lines.append(Line(clean(result, 400), "vote"))

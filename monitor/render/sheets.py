@@ -203,6 +203,8 @@ def _kamer_row(entry: KamerEntry, titles: dict[str, str]) -> list[Any]:
         zaak = entry.zaak
         title, number = wording.zaak_title(zaak), zaak.nummer
         details += [wording.indieners(zaak), wording.appreciatie(zaak), wording.vote_result(zaak)]
+        if entry.question is not None:  # Kamervragen: to whom, and open, postponed, answered or late
+            details.append(wording.question_line(zaak, entry.question))
     else:
         assert entry.document is not None
         document = entry.document

@@ -387,9 +387,15 @@ class Builder:
         nummer, titel, onderwerp = text(f.get("nummer")), text(f.get("titel")), text(f.get("onderwerp"))
         commissie = None
         indieners = []
+        gericht_aan: list[str] = []
         for actor in self.graph.live("ZaakActor", self.graph.referrers("Zaak", z.id, "ZaakActor")):
             relatie = (text(actor.fields.get("relatie")) or "").lower()
-            if relatie == "voortouwcommissie" and commissie is None:
+            if relatie == "gericht aan":
+                # Kamervragen name the bewindspersoon they are put to ("minister van VWS").
+                naam = text(actor.fields.get("actornaam"))
+                if naam and naam not in gericht_aan:
+                    gericht_aan.append(naam)
+            elif relatie == "voortouwcommissie" and commissie is None:
                 commissie = self._commissie(
                     actor.ref("commissie"), text(actor.fields.get("actorafkorting")), text(actor.fields.get("actornaam"))
                 )
@@ -412,6 +418,8 @@ class Builder:
                 "soort": text(d.fields.get("soort")),
                 "titel": text(d.fields.get("titel")),
                 "onderwerp": text(d.fields.get("onderwerp")),
+                "datum": (text(d.fields.get("datum")) or "")[:10] or None,
+                "url": zaak_url(soort, nummer, text(d.fields.get("documentnummer"))),
             }
             for d in docs
         ]
@@ -449,6 +457,7 @@ class Builder:
                 "kamerstukdossier": self._dossier(z.ref("kamerstukdossier")),
                 "commissie": commissie,
                 "indieners": indieners,
+                "gericht_aan": sorted(gericht_aan),
                 "documenten": documenten,
                 "agendapunt_ids": agendapunt_ids,
                 "activiteit_ids": activiteit_ids,
