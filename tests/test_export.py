@@ -320,3 +320,15 @@ def test_kamervragen_and_their_answer_in_word_excel_and_the_feed(tmp_path):
     assert main(["feed", "jeugd", "--config", str(config), "--now", now, "-q", "--output", str(out)]) == 0
     summaries = " ".join(e.summary for e in feedparser.parse(out.read_bytes()).entries)
     assert f'<a href="{link}">{answered}</a>' in summaries.replace("&amp;", "&")
+
+
+def test_a_past_stemmingen_keeps_its_moties_in_the_json_too(week, tmp_path):
+    import json
+
+    out = tmp_path / "w50.json"
+    assert main(["run", "--no-fetch", "--week", "2026-W50", "--format", "json", "--config", str(week), "--now", FOURTH, "-q", "--output", str(out)]) == 0
+    payload = json.loads(out.read_text(encoding="utf-8"))
+    [past] = [a for a in payload["closed"] if a["meeting"]["soort"] == "Stemmingen"]
+    standing = {v["nummer"]: v["standing"] for v in past["votes"]}
+    assert standing[HELD] == "verworpen — voor 24: VVD (24); tegen 59: GL-PvdA (25), CDA (20), D66 (9), SP (5)"
+    assert standing[LATE].startswith("aangenomen — voor 59")

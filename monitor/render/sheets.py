@@ -27,7 +27,7 @@ from typing import Any
 from .. import wording
 from ..briefing import Briefing, KamerEntry, MeetingEntry, PressEntry
 from ..models import Meeting, UpdateKind
-from ..timeutil import AMS
+from ..timeutil import AMS, to_local
 from .layout import clean, safe_url, why
 
 __all__ = ["Column", "Sheet", "SHEETS", "sheets", "to_xlsx", "to_csv"]
@@ -232,7 +232,7 @@ def _press_row(entry: PressEntry, titles: dict[str, str]) -> list[Any]:
     item = entry.item
     published = item.published_at or entry.first_seen
     return [
-        datetime.fromisoformat(published).astimezone(AMS).date() if published else None,
+        to_local(published).date() if published else None,
         _dossiers(entry.dossiers, titles),
         wording.PRESS_GROUP,
         clean(item.title, 1000),
