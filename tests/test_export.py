@@ -332,3 +332,14 @@ def test_a_past_stemmingen_keeps_its_moties_in_the_json_too(week, tmp_path):
     standing = {v["nummer"]: v["standing"] for v in past["votes"]}
     assert standing[HELD] == "verworpen — voor 24: VVD (24); tegen 59: GL-PvdA (25), CDA (20), D66 (9), SP (5)"
     assert standing[LATE].startswith("aangenomen — voor 59")
+
+
+def test_a_file_that_cannot_be_written_is_a_sentence(week, tmp_path, capsys, monkeypatch):
+    def refuse(self, data):  # noqa: ANN001 - Path.write_bytes' signature
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    capsys.readouterr()
+    assert export(week, "--week", "2026-W50", "--output", str(tmp_path / "alleen-lezen.xlsx")) == 2
+    err = capsys.readouterr().err
+    assert err == f"monitor: cannot write {tmp_path / 'alleen-lezen.xlsx'}: Permission denied\n"
