@@ -383,7 +383,8 @@ class _Builder:
             if active:
                 actions.append(self._action(entry, active))
             if rest:
-                closed.append(Action(entry, rest, [], []))
+                # A Stemmingen that is past still tells how its moties fared (the week's memo and sheets).
+                closed.append(Action(entry, rest, [], self._votes(entry, rest)))
         actions.sort(key=lambda a: (a.deadline is None, a.deadline or date.max, a.entry.meeting.start or datetime.max.replace(tzinfo=AMS), a.key))
         closed.sort(key=lambda a: (a.entry.meeting.day or date.max, a.key))
         agenda = sorted(
@@ -486,6 +487,10 @@ class _Builder:
 
     def _action(self, entry: MeetingEntry, moments: list[Moment]) -> Action:
         woordvoerders = next((m.woordvoerders for m in moments if m.woordvoerders), [])
+        return Action(entry, moments, woordvoerders, self._votes(entry, moments))
+
+    def _votes(self, entry: MeetingEntry, moments: list[Moment]) -> list[KamerEntry]:
+        """For a Stemmingen: the moties and amendementen on its agenda that touch the meeting's dossiers."""
         votes: list[KamerEntry] = []
         if any(m.kind is MomentKind.STEMMING for m in moments):
             refs = [f"{entry.meeting.item_id.split(':', 1)[0]}:zaak/{z.id}" for z in entry.meeting.zaken]
@@ -504,7 +509,7 @@ class _Builder:
                     KamerEntry(item_id, zaak, None, [], sorted({m.dossier for m in found}, key=self.ids.index), self._reasons(found),
                                [], False, self.view.first_seen(item_id) or "", [item_id])
                 )
-        return Action(entry, moments, woordvoerders, votes)
+        return votes
 
     # ------------------------------------------------------------------ news
 

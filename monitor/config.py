@@ -142,6 +142,13 @@ class CalendarConfig:
 
 
 @dataclass
+class ExportConfig:
+    """`monitor export` defaults: the Word template of the Lobbymemo (a path relative to sources.yaml)."""
+
+    template: Path | None = None
+
+
+@dataclass
 class HttpConfig:
     """Settings of the shared HTTP client."""
 
@@ -161,6 +168,7 @@ class SourcesConfig:
     digest: DigestConfig = field(default_factory=DigestConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     path: str = "sources.yaml"
 
     def get(self, source_id: str) -> SourceConfig | None:
@@ -402,7 +410,7 @@ def load_sources(path: str | Path) -> SourcesConfig:
         raise ConfigError(reader.problems)
     if root is None:
         raise ConfigError([Problem(str(path), 1, "the file is empty", "add a 'sources:' list")])
-    top = reader.mapping(root, "sources.yaml", ("sources", "email", "digest", "calendar", "http"), ("sources",))
+    top = reader.mapping(root, "sources.yaml", ("sources", "email", "digest", "calendar", "http", "export"), ("sources",))
     sources: list[SourceConfig] = []
     if "sources" in top:
         key_node, node = top["sources"]
@@ -428,6 +436,8 @@ def load_sources(path: str | Path) -> SourcesConfig:
         config.calendar = _read_calendar(reader, top["calendar"][1])
     if "http" in top:
         config.http = _read_http(reader, top["http"][1])
+    if "export" in top:
+        config.export = _read_export(reader, top["export"][1], path.parent)
     if reader.problems:
         raise ConfigError(reader.problems)
     return config
@@ -578,6 +588,20 @@ def _read_calendar(reader: _Reader, node: Node) -> CalendarConfig:
         config.port = reader.integer(fields["port"][1], "calendar", "port", minimum=1) or config.port
     if "reminder" in fields:
         config.reminder = _reminder_time(reader, fields["reminder"][1])
+    return config
+
+
+def _read_export(reader: _Reader, node: Node, directory: Path) -> ExportConfig:
+    fields = reader.mapping(node, "export", ("template",))
+    config = ExportConfig()
+    if "template" in fields:
+        text = reader.string(fields["template"][1], "export", "template")
+        if text:
+            template = directory / Path(text).expanduser()
+            if not template.is_file():
+                reader.problem(fields["template"][1], f"export: the Word template {template} does not exist",
+                               "give the path of a .docx or .dotx, relative to sources.yaml, e.g. template: huisstijl.dotx")
+            config.template = template
     return config
 
 

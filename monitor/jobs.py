@@ -106,9 +106,9 @@ class Jobs:
             log.warning("digest to %s not sent (%s): %s", failure.recipient, later, failure.error)
 
     def serve_calendar(self) -> CalendarServer:
-        """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""
+        """Start the lobbykalender server configured in sources.yaml (`calendar:`), with the Atom feeds."""
         from .deliver.calendar import calendar_secret, serve_calendar
-        from .pipeline import calendar
+        from .pipeline import calendar, feed
 
         config = self.current_config()
         Store(self.db_path).close()  # create the schema before the first request
@@ -120,4 +120,12 @@ class Jobs:
             finally:
                 store.close()
 
-        return serve_calendar(render, config.rules, calendar_secret(self.db_path), config.sources.calendar.host, config.sources.calendar.port)
+        def render_feed(dossier: str | None) -> bytes:
+            store = Store(self.db_path)
+            try:
+                return feed(self.current_config(), store, self.clock(), dossier)
+            finally:
+                store.close()
+
+        return serve_calendar(render, config.rules, calendar_secret(self.db_path), config.sources.calendar.host,
+                              config.sources.calendar.port, feed_render=render_feed)

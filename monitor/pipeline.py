@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -55,6 +56,9 @@ __all__ = [
     "send_alerts",
     "preview_digests",
     "calendar",
+    "EXPORT_FORMATS",
+    "export",
+    "feed",
 ]
 
 
@@ -409,3 +413,53 @@ def calendar(config: Config, store: Store, now: datetime, dossier: str | None = 
 def match_item(config: Config, item: Item) -> list[Match]:
     """Run the current rules over one item (for `rules test` and the web view)."""
     return matcher(config.rules).match(item)
+
+
+EXPORT_FORMATS = ("docx", "xlsx", "csv")
+
+
+def export(
+    config: Config,
+    store: Store,
+    now: datetime,
+    scope: Scope,
+    fmt: str,
+    *,
+    week: str | None = None,
+    sheet: str = "momenten",
+    template: Path | None = None,
+) -> bytes:
+    """The briefing for `scope` as of `now` as a file: the Lobbymemo in Word (docx), the sheets in
+    Excel (xlsx), or one sheet (`sheet`, see `render.sheets.SHEETS`) as CSV.
+
+    `week` ('2026-W50') names the memo; `template` is a Word file whose styles the memo takes
+    (raises `render.docx.TemplateError` when it cannot be used).
+    """
+    from . import wording
+    from .render import sheets
+    from .render.docx import to_docx
+    from .render.memo import memo
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    current = briefing(store, config, now, scope)
+    if fmt == "docx":
+        return to_docx(memo(current, week), template, created=now)
+    tables = sheets.sheets(current)
+    if fmt == "xlsx":
+        title = wording.memo_title(week, scope.agenda_from, scope.agenda_to)
+        return sheets.to_xlsx(tables, title=title, created=now)
+    chosen = next((t for t in tables if t.key == sheet), None)
+    if chosen is None:
+        raise ValueError(f"unknown sheet {sheet!r}; choose from {', '.join(sheets.SHEETS)}")
+    return sheets.to_csv(chosen)
+
+
+def feed(config: Config, store: Store, now: datetime, dossier: str | None = None, self_url: str | None = None) -> bytes:
+    """The Atom feed for one dossier or all, as of `now` (KeyError for an unknown dossier)."""
+    from .render.atom import feed_scope, render_feed
+
+    if dossier is not None and dossier not in config.rules.dossiers:
+        raise KeyError(dossier)
+    return render_feed(briefing(store, config, now, feed_scope(now, dossier)), dossier, self_url)
+

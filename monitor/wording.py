@@ -686,3 +686,89 @@ def spoed_footer() -> str:
 def spoed_dossiers(dossier_titles: list[str]) -> str:
     """'Dossier: Wmo' or 'Dossiers: Jeugdzorg, Wmo'."""
     return f"{'Dossier' if len(dossier_titles) == 1 else 'Dossiers'}: {', '.join(dossier_titles)}"
+
+
+# ---------------------------------------------------------------------------- exports and the Atom feed
+
+TITLE_MEMO = "Lobbymemo"
+SECTION_MEETINGS_WEEK = "Vergaderingen"
+SECTION_VOTES = "Stemmingen"
+NO_MEETINGS_WEEK = "Geen vergaderingen over uw dossiers in deze week."
+NO_VOTES = "Geen stemmingen over moties of amendementen op uw dossiers in deze week."
+YES, NO = "ja", "nee"
+
+# The sheets of `monitor export --format xlsx` (and the CSV of each): sheet and column headers.
+SHEET_NAMES = {"momenten": "Momenten", "stemmingen": "Stemmingen", "vergaderingen": "Vergaderingen", "items": "Items"}
+COLUMN_LABELS = {
+    "deadline": "Deadline",
+    "actie": "Actie",
+    "wanneer": "Wanneer",
+    "status": "Status",
+    "vergadering": "Vergadering",
+    "soort": "Soort",
+    "waar": "Commissie",
+    "begin": "Begin",
+    "einde": "Einde",
+    "datum": "Datum",
+    "locatie": "Locatie",
+    "dossiers": "Dossiers",
+    "agendapunten": "Agendapunten",
+    "woordvoerders": "Woordvoerders",
+    "wijzigingen": "Wijzigingen",
+    "nieuw": "Nieuw",
+    "nummer": "Nummer",
+    "titel": "Titel",
+    "indieners": "Indieners",
+    "appreciatie": "Kabinetsappreciatie",
+    "stand": "Stand",
+    "uitslag": "Uitslag",
+    "voor": "Voor (zetels)",
+    "tegen": "Tegen (zetels)",
+    "groep": "Soort stuk",
+    "bron": "Bron",
+    "details": "Details",
+    "waarom": "Waarom",
+    "link": "Link",
+    "kenmerk": "Kenmerk",
+}
+PRESS_GROUP = "Media"  # the 'Soort stuk' of a press article in the Items sheet
+
+
+def memo_title(week: str | None, start: date, end: date) -> str:
+    """'Lobbymemo week 50 (ma 7 t/m zo 13 dec 2026)', or with two dates for another window."""
+    span = f"{format_nl(start, with_year=start.year != end.year)} t/m {format_nl(end, with_year=True)}"
+    if week:
+        number = int(week.upper().split("-W")[1])
+        return f"{TITLE_MEMO} week {number} ({span})"
+    return f"{TITLE_MEMO} {span}"
+
+
+def memo_subtitle(generated: datetime, dossier_titles: list[str]) -> list[str]:
+    """The lines under the memo's title: when it was made, and for which dossiers."""
+    return [f"Gemaakt {format_nl(generated, with_year=True)}", f"Dossiers: {', '.join(dossier_titles)}"]
+
+
+def meeting_state(meeting: Meeting, deleted: bool = False) -> str:
+    """A meeting's state in one word for a table: 'gepland', 'geannuleerd', 'verplaatst, datum volgt', ..."""
+    return meeting_badge(meeting, deleted) or meeting.status.value
+
+
+def yes_no(value: bool) -> str:
+    return YES if value else NO
+
+
+def feed_title(dossier_title: str | None) -> str:
+    """The Atom feed's title: 'Lobbymonitor — Jeugdzorg en jeugdhulp' or '… — alle dossiers'."""
+    return f"{TITLE_DIGEST} — {dossier_title or 'alle dossiers'}"
+
+
+def feed_subtitle() -> str:
+    return "Acties met een deadline, gewijzigde vergaderingen en nieuwe Kamerstukken en media over uw dossiers."
+
+
+KAMER_SOURCE = "Tweede Kamer"  # the 'Bron' of a Kamer item in the Items sheet
+
+
+def feed_action_title(moment: Moment) -> str:
+    """An action as a feed entry: 'Woordvoerders briefen — uiterlijk wo 2 dec: Commissiedebat Wmo-tarieven'."""
+    return f"{action_line(moment)}: {meeting_name(moment.meeting)}"

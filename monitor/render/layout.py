@@ -293,6 +293,11 @@ def _why(reasons: list[Reason]) -> str:
     )
 
 
+def why(reasons: list[Reason]) -> str:
+    """Why an entry is there, in one line (the 'Waarom' of the report), for a table cell or a feed."""
+    return _why(reasons)
+
+
 def _reason_lines(reasons: list[Reason]) -> list[Line]:
     lines = []
     snippet = next((r.snippet for r in reasons if r.snippet), None)
