@@ -33,6 +33,7 @@ from .models import (
     KIND_ACTIVITY,
     KIND_ARTICLE,
     KIND_DOCUMENT,
+    KIND_TOEZEGGING,
     KIND_ZAAK,
     Change,
     Document,
@@ -43,6 +44,7 @@ from .models import (
     MomentKind,
     Question,
     SourceHealth,
+    Toezegging,
     SourceState,
     Update,
     UpdateKind,
@@ -51,7 +53,7 @@ from .models import (
 )
 from .moments import derive_moments, relevant_chains
 from .timeutil import AMS, iso
-from .wording import ZAAK_GROUPS, zaak_group
+from .wording import LABEL_MADE_IN, ZAAK_GROUPS, day, meeting_name, zaak_group
 
 if TYPE_CHECKING:
     from .config import Config
@@ -124,6 +126,7 @@ class Reason:
     terms: list[str] = field(default_factory=list)
     snippet: str | None = None
     via: str | None = None  # 'Brief over wachttijden in de jeugdzorg (2026Z21000)'
+    via_label: str | None = None  # what `via` is, when not an agenda point ('toegezegd in')
 
 
 @dataclass
@@ -158,14 +161,21 @@ class KamerEntry:
     first_seen: str
     item_ids: list[str]  # every item the entry stands for (for the digest's coverage)
     question: Question | None = None  # Kamervragen: open, uitstel, beantwoord or te laat as of the briefing
+    toezegging: Toezegging | None = None  # a toezegging instead of a zaak or document
+    made_in: str | None = None  # the meeting a toezegging was made in, as PA staff name it
+    as_of_day: date | None = None  # the briefing's day, for a toezegging's state (due or late)
 
     @property
     def group(self) -> str:
         """Brieven, Moties, ... (see `wording.ZAAK_GROUPS`)."""
+        if self.toezegging is not None:
+            return zaak_group("toezegging")
         return zaak_group(self.zaak.soort if self.zaak else self.document.soort if self.document else None)
 
     @property
     def url(self) -> str | None:
+        if self.toezegging is not None:
+            return self.toezegging.url
         return self.zaak.url if self.zaak else self.document.url if self.document else None
 
     @property
@@ -178,6 +188,8 @@ class KamerEntry:
 
     @property
     def published(self) -> date | None:
+        if self.toezegging is not None:
+            return self.toezegging.aangemaakt
         if self.zaak is not None:
             return self.zaak.gestart_op
         return self.document.datum if self.document else None
@@ -256,6 +268,7 @@ class Briefing:
     news: list[DossierNews]
     sources: list[SourceStatus]
     change_cursor: int  # the newest change row known at as_of
+    promises: list[KamerEntry] = field(default_factory=list)  # open toezeggingen due in the window or late, by date
 
     @property
     def problems(self) -> list[SourceStatus]:
@@ -325,10 +338,20 @@ class Briefing:
             news=list(news.values()),
             sources=self.sources,
             change_cursor=self.change_cursor,
+            promises=[kamer(e) for e in self.promises if only(e.dossiers)],
         )
 
 
 # ---------------------------------------------------------------------------- building
+
+PROMISE_OVERDUE_DAYS = 60  # an open toezegging this long past its date is still told as late
+
+
+def _made_in(meeting: Item) -> str:
+    """'Commissiedebat Jeugdbeleid (do 17 dec)': where a toezegging was made."""
+    found = Meeting.from_item(meeting)
+    return f"{meeting_name(found)} ({day(found.day)})" if found.day else meeting_name(found)
+
 
 
 def build_briefing(
@@ -393,7 +416,10 @@ class _Builder:
         )
         shown = {a.key for a in actions} | {e.key for e in agenda}
         changed: list[MeetingEntry | KamerEntry] = [e for e in entries.values() if e.updates and e.key not in shown]
-        news, kamer_changed = self._news()
+        news_from = scope.news_from.isoformat() if scope.news_from else None
+        news_to = (scope.news_to + timedelta(days=1)).isoformat() if scope.news_to else None
+        promises = self._promises(news_from, news_to)
+        news, kamer_changed = self._news(promises)
         changed += kamer_changed
         changed.sort(key=_change_order)
         return Briefing(
@@ -407,6 +433,8 @@ class _Builder:
             news=news,
             sources=self._sources(),
             change_cursor=self.view.last_change_id(),
+            promises=sorted((e for e in promises.values() if e.toezegging and e.toezegging.status.open and e.toezegging.deadline),
+                            key=lambda e: (e.toezegging.deadline, e.key)),  # type: ignore[union-attr]
         )
 
     # ------------------------------------------------------------------ meetings
@@ -513,7 +541,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ news
 
-    def _news(self) -> tuple[list[DossierNews], list[KamerEntry]]:
+    def _news(self, promises: dict[str, KamerEntry] | None = None) -> tuple[list[DossierNews], list[KamerEntry]]:
         scope = self.scope
         sections = {d: DossierNews(d, self.titles[d], [], []) for d in self.ids}
         changed: list[KamerEntry] = []
@@ -523,7 +551,7 @@ class _Builder:
         published_to = (scope.news_to + timedelta(days=1)).isoformat()
         ids = self.view.matched(self.ids, [KIND_ZAAK, KIND_DOCUMENT, KIND_ARTICLE], seen_from=scope.seen_after, published_from=published_from, published_to=published_to)
         items = self.view.items(ids)
-        # Kamer items changed in the period count too (a motie voted on, a letter revised).
+        # Kamer items changed in the period count too (a motie voted on, a letter revised); a promise kept comes with `promises`.
         changed_ids = [i for i in self.period if (":zaak/" in i or ":document/" in i) and i not in items]
         changed_items = self.view.items(changed_ids)
         matches = self.view.matches([*items, *changed_items])
@@ -579,6 +607,8 @@ class _Builder:
                 entry = self._kamer_entry(item, mine, new=False)
                 entry.updates = found
                 changed.append(entry)
+        for key, entry in (promises or {}).items():
+            entries.setdefault(key, entry)
         for entry in entries.values():
             entry.updates = change_log.fold(entry.updates)
             entry.dossiers.sort(key=self.ids.index)
@@ -589,6 +619,54 @@ class _Builder:
             section.kamer.sort(key=lambda e: (ZAAK_GROUPS.index(e.group), -(e.published or date.min).toordinal(), e.key))
             section.press.sort(key=lambda e: (e.item.published_at or e.first_seen, e.key), reverse=True)
         return list(sections.values()), changed
+
+    def _promises(self, published_from: str | None, published_to: str | None) -> dict[str, KamerEntry]:
+        """Toezeggingen on the dossiers: made in the news period, due in the agenda window or overdue, or changed.
+
+        A toezegging is on a dossier when its text matches the dossier's rules or when the
+        meeting it was made in touches the dossier. A due or overdue one carries its state in its
+        coverage keys, so a digest tells it again when it falls due or runs late, and not daily.
+        """
+        today = self.view.as_of.date()
+        due_from = (today - timedelta(days=PROMISE_OVERDUE_DAYS)).isoformat()
+        due_to = (self.scope.agenda_to + timedelta(days=1)).isoformat()
+        rows = self.view.db.query(
+            """SELECT id FROM items WHERE kind = ? AND first_seen <= ? AND (
+                   (COALESCE(published_at, first_seen) >= ? AND COALESCE(published_at, first_seen) < ?) OR (event_at >= ? AND event_at < ?))""",
+            [KIND_TOEZEGGING, self.view.at, published_from or "9999", published_to or "9999", due_from, due_to],
+        )
+        ids = [r["id"] for r in rows] + [i for i in self.period if ":toezegging/" in i]
+        items = self.view.items(dict.fromkeys(ids))
+        matches = self.view.matches(list(items))
+        meetings = self.view.items({i.data.get("activiteit_item") for i in items.values() if i.data.get("activiteit_item")}, deleted=True)
+        self.index.prepare(meetings.values())
+        out: dict[str, KamerEntry] = {}
+        for item_id, item in items.items():
+            promise = Toezegging.from_item(item)
+            meeting = meetings.get(promise.activiteit_id or "")
+            via = [d for d in (self.index.touches(meeting) if meeting is not None else []) if d in self.titles]
+            mine = [m for m in matches.get(item_id, []) if m.dossier in self.titles]
+            dossiers = list(dict.fromkeys(self._dossiers(mine) + via))
+            if not dossiers:
+                continue
+            published = item.published_at or self.view.first_seen(item_id) or ""
+            new = published_from is not None and published_to is not None and published_from <= published < published_to
+            updates = change_log.updates(item.kind, self.period.get(item_id, []))
+            due = promise.status.open and promise.deadline is not None and due_from <= promise.deadline.isoformat() < due_to
+            if not (new or updates or due):
+                continue
+            made_in = _made_in(meeting) if meeting is not None else None
+            reasons = self._reasons(mine) + [
+                Reason(d, self.titles[d], via=made_in, via_label=LABEL_MADE_IN) for d in via if d not in {m.dossier for m in mine}
+            ]
+            state = "te-laat" if promise.overdue(today) else "binnenkort"
+            keys = [item_id] + ([f"{item_id}#{state}:{promise.deadline}"] if due else [])
+            out[item_id] = KamerEntry(
+                key=item_id, zaak=None, document=None, documents=[], dossiers=dossiers, reasons=reasons, updates=updates, new=new,
+                first_seen=self.view.first_seen(item_id) or "", item_ids=keys, toezegging=promise,
+                made_in=made_in, as_of_day=today,
+            )
+        return out
 
     def _kamer_entry(self, item: Item, matches: list[Match], new: bool) -> KamerEntry:
         zaak = Zaak.from_item(item) if item.kind == KIND_ZAAK else None

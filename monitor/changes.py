@@ -18,7 +18,7 @@ from dataclasses import replace
 from collections.abc import Iterable
 
 from .kamer import json_list
-from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Change, Meeting, MeetingStatus, Update, UpdateKind
+from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_TOEZEGGING, KIND_ZAAK, Change, Meeting, MeetingStatus, Update, UpdateKind
 
 _STATUS_KINDS = (UpdateKind.CANCELLED, UpdateKind.LAPSED, UpdateKind.REPLANNED, UpdateKind.AWAITING_DATE)
 
@@ -36,6 +36,8 @@ def updates(kind: str, changes: Iterable[Change]) -> list[Update]:
             raw += _zaak_updates(fields)
         elif kind == KIND_DOCUMENT:
             raw += _document_updates(fields)
+        elif kind == KIND_TOEZEGGING:
+            raw += _toezegging_updates(fields)
         elif "verwijderd" in fields:
             raw.append(_removal(fields["verwijderd"]))
     return fold(raw)
@@ -156,6 +158,19 @@ def _document_updates(fields: dict[str, Change]) -> list[Update]:
     change = fields.get("title")
     if change is not None and change.old and change.new:
         out.append(Update(UpdateKind.TITLE, change.item_id, change.seen_at, change.old, change.new))
+    if "verwijderd" in fields:
+        out.append(_removal(fields["verwijderd"]))
+    return out
+
+
+def _toezegging_updates(fields: dict[str, Change]) -> list[Update]:
+    out: list[Update] = []
+    change = fields.get("status")
+    if change is not None and change.old and change.new:
+        out.append(Update(UpdateKind.PROMISE_STATUS, change.item_id, change.seen_at, change.old, change.new))
+    change = fields.get("datum_nakoming")
+    if change is not None and change.new:
+        out.append(Update(UpdateKind.PROMISE_DATE, change.item_id, change.seen_at, change.old, change.new))
     if "verwijderd" in fields:
         out.append(_removal(fields["verwijderd"]))
     return out

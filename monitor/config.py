@@ -27,7 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 SOURCE_KINDS = ("feed", "tk")
-ITEM_KINDS = ("artikel", "activiteit", "zaak", "document")
+ITEM_KINDS = ("artikel", "activiteit", "zaak", "document", "toezegging", "debat")
 MOMENT_KINDS = ("brief", "inbreng", "agendering", "positionpaper", "motie", "stemming")
 DEFAULT_LEAD_TIMES = {"brief": 5, "inbreng": 3, "agendering": 2, "positionpaper": 7, "motie": 2, "stemming": 1}
 DEFAULT_EVERY = {"feed": 30 * 60, "tk": 15 * 60}

@@ -23,6 +23,7 @@ KIND_ARTICLE = "artikel"
 KIND_ACTIVITY = "activiteit"
 KIND_ZAAK = "zaak"
 KIND_DOCUMENT = "document"
+KIND_TOEZEGGING = "toezegging"
 ITEM_KINDS = (KIND_ARTICLE, KIND_ACTIVITY, KIND_ZAAK, KIND_DOCUMENT)
 
 # The fields of an item whose change is news. `data` is compared key by key, so a moved
@@ -96,6 +97,8 @@ class Item:
             return sorted(set(out))
         if self.kind == KIND_DOCUMENT:
             return sorted({("zaak", f"{self.source}:zaak/{z}") for z in self.data.get("zaak_ids") or []})
+        if self.kind == KIND_TOEZEGGING and self.data.get("activiteit_item"):
+            return [("activity", str(self.data["activiteit_item"]))]
         return []
 
 
@@ -214,6 +217,8 @@ class UpdateKind(StrEnum):
     OUTCOME = "uitslag"
     NEW_VERSION = "herziene versie"
     TITLE = "titel"
+    PROMISE_STATUS = "status toezegging"
+    PROMISE_DATE = "datum nakoming"
 
 
 @dataclass
@@ -662,6 +667,72 @@ class Document:
             zaak_ids=[str(z) for z in data.get("zaak_ids") or []],
             versie_id=_text(data.get("versie_id")),
         )
+
+
+class ToezeggingStatus(StrEnum):
+    """The Kamer's Toezegging.Status; values it adds later pass through as OVERIG."""
+
+    OPENSTAAND = "openstaand"
+    DEELS_VOLDAAN = "deels voldaan"
+    VOLDAAN = "voldaan"
+    VERVALLEN = "vervallen"
+    OVERIG = "overig"
+
+    @classmethod
+    def parse(cls, value: str | None) -> ToezeggingStatus:
+        text = " ".join((value or "").lower().replace("afgedaan", "voldaan").split())
+        return next((s for s in cls if s.value == text), cls.OPENSTAAND if not text else cls.OVERIG)
+
+    @property
+    def open(self) -> bool:
+        """Still to be kept (a partly kept promise is still open)."""
+        return self in (ToezeggingStatus.OPENSTAAND, ToezeggingStatus.DEELS_VOLDAAN)
+
+
+@dataclass
+class Toezegging:
+    """A promise a bewindspersoon made to the Kamer (usually in a debate), with when it is due."""
+
+    item_id: str
+    id: str
+    nummer: str | None  # 'TZ202412-116'
+    tekst: str
+    status: ToezeggingStatus
+    status_text: str | None  # as the Kamer wrote it
+    deadline: date | None  # datumNakoming; None when the Kamer gave no date
+    bewindspersoon: str | None  # 'staatssecretaris P. Jansen'
+    ministerie: str | None
+    aan: list[str]  # the Kamerleden or fracties it was made to
+    activiteit_id: str | None  # the activity it was made in (our item id)
+    activiteit_nummer: str | None
+    brieven: list[str]  # DocumentNummers of the letters that keep it
+    aangemaakt: date | None
+    url: str | None
+
+    @classmethod
+    def from_item(cls, item: Item) -> Toezegging:
+        data = item.data
+        return cls(
+            item_id=item.id,
+            id=str(data.get("id") or item.external_id.rpartition("/")[2]),
+            nummer=_text(data.get("nummer")),
+            tekst=_text(data.get("tekst")) or _text(item.title) or "",
+            status=ToezeggingStatus.parse(_text(data.get("status"))),
+            status_text=_text(data.get("status")),
+            deadline=_day(data.get("datum_nakoming")),
+            bewindspersoon=_text(data.get("bewindspersoon")),
+            ministerie=_text(data.get("ministerie")),
+            aan=[str(a) for a in data.get("aan") or []],
+            activiteit_id=_text(data.get("activiteit_item")),
+            activiteit_nummer=_text(data.get("activiteit_nummer")),
+            brieven=[str(b) for b in data.get("kamerbrief_nakoming") or []],
+            aangemaakt=_day(data.get("aanmaakdatum")) or _day(item.published_at),
+            url=item.url,
+        )
+
+    def overdue(self, today: date) -> bool:
+        """Open, with its date passed."""
+        return self.status.open and self.deadline is not None and self.deadline < today
 
 
 # ---------------------------------------------------------------------------- people and moments

@@ -23,6 +23,8 @@ from .models import (
     Person,
     Question,
     QuestionState,
+    Toezegging,
+    ToezeggingStatus,
     SourceHealth,
     SourceState,
     Update,
@@ -59,6 +61,7 @@ STALE_NOTE = "Zolang een bron stoort, kan er nieuws ontbreken."
 LABEL_WOORDVOERDERS = "Woordvoerders"
 LABEL_NO_WOORDVOERDERS = "Woordvoerders: nog niet bekend"
 LABEL_AGENDA_POINT = "Agendapunt"
+LABEL_MADE_IN = "toegezegd in"
 LABEL_WHY = "Waarom"
 LABEL_VOTES = "Ter stemming"
 LABEL_NOTE = "Noot"
@@ -229,6 +232,10 @@ def update_phrase(update: Update) -> str:
         return f"uitslag: {update.new}"
     if kind is UpdateKind.NEW_VERSION:
         return f"herziene versie van {document_label(update.about)}" if update.about else "herziene versie gepubliceerd"
+    if kind is UpdateKind.PROMISE_STATUS:
+        return f"toezegging {update.new.lower()}" if update.new else "status van de toezegging gewijzigd"
+    if kind is UpdateKind.PROMISE_DATE:
+        return f"nieuwe datum van nakoming: {day(update.new, with_year=True)}" + (f" (was {day(update.old, with_year=True)})" if update.old else "")
     if kind is UpdateKind.TITLE:
         return f"titel van {document_label(update.about)} gewijzigd in ‘{update.new}’" if update.about else f"titel gewijzigd in ‘{update.new}’"
     return kind.value
@@ -292,10 +299,12 @@ def zaak_group(soort: str | None) -> str:
         return "Brieven"
     if "vragen" in s or "antwoord" in s:
         return "Kamervragen"
+    if s == "toezegging":
+        return "Toezeggingen"
     return "Overige Kamerstukken"
 
 
-ZAAK_GROUPS = ("Brieven", "Moties", "Amendementen", "Wetsvoorstellen", "Kamervragen", "Overige Kamerstukken")
+ZAAK_GROUPS = ("Brieven", "Moties", "Amendementen", "Wetsvoorstellen", "Kamervragen", "Toezeggingen", "Overige Kamerstukken")
 
 
 def zaak_title(zaak: Zaak) -> str:
@@ -323,6 +332,50 @@ def document_label(document: Document) -> str:
 def new_document(document: Document) -> str:
     """'nieuw document: Motie (gewijzigd) 2026D51001 — Gewijzigde motie van …'."""
     return f"nieuw document: {document_label(document)}" + (f" — {document.onderwerp}" if document.onderwerp else "")
+
+
+def promise_meta(promise: Toezegging, made_in: str | None) -> str:
+    """'Toezegging TZ202612-014 · P. Jansen (staatssecretaris van VWS) · in CD Jeugdbeleid (do 17 dec)'."""
+    parts = [f"Toezegging {promise.nummer}" if promise.nummer else "Toezegging", promise.bewindspersoon or promise.ministerie or ""]
+    if made_in:
+        parts.append(f"in {made_in}")
+    return " · ".join(p for p in parts if p)
+
+
+def promise_summary(promise: Toezegging) -> str:
+    """The calendar's title for a toezegging falling due: 'Toezegging TZ202612-014: brief over wachttijden …'."""
+    head = f"Toezegging {promise.nummer}" if promise.nummer else "Toezegging"
+    text = promise.tekst if len(promise.tekst) <= 90 else promise.tekst[:89].rstrip() + "…"
+    return f"{head}: {text}"
+
+
+def promise_to(promise: Toezegging) -> str | None:
+    """'toegezegd aan A.B. Jansen, GL-PvdA'."""
+    return f"toegezegd aan {_join(promise.aan)}" if promise.aan else None
+
+
+def promise_state(promise: Toezegging, today: date) -> str:
+    """Where the promise stands: due when, late since when, kept with which letter, or lapsed."""
+    letters = f" met {'brief' if len(promise.brieven) == 1 else 'brieven'} {', '.join(promise.brieven)}" if promise.brieven else ""
+    if promise.status is ToezeggingStatus.VOLDAAN:
+        return f"voldaan{letters}"
+    if promise.status is ToezeggingStatus.VERVALLEN:
+        return "vervallen"
+    partly = "deels voldaan" + letters + "; " if promise.status is ToezeggingStatus.DEELS_VOLDAAN else ""
+    if promise.deadline is None:
+        return f"{partly}nakoming: geen datum genoemd"
+    if promise.deadline < today:
+        return f"{partly}te laat: had uiterlijk {day(promise.deadline, with_year=True)} nagekomen moeten zijn"
+    return f"{partly}nakoming uiterlijk {day(promise.deadline, with_year=True)}"
+
+
+def promise_badge(promise: Toezegging, today: date) -> str | None:
+    """'te laat', 'voldaan', 'deels voldaan', 'vervallen', or None for an open promise on time."""
+    if promise.overdue(today):
+        return "te laat"
+    if promise.status in (ToezeggingStatus.VOLDAAN, ToezeggingStatus.DEELS_VOLDAAN, ToezeggingStatus.VERVALLEN):
+        return promise.status.value
+    return None
 
 
 def question_line(zaak: Zaak, question: Question) -> str:

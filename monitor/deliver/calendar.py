@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from .. import wording
-from ..briefing import Action, Briefing, MeetingEntry, Scope
+from ..briefing import Action, Briefing, KamerEntry, MeetingEntry, Scope
 from ..models import MeetingStatus, MomentStatus, UpdateKind
 from ..render.layout import clean, safe_url
 from ..timeutil import AMS, to_local
@@ -103,6 +103,8 @@ def render_calendar(briefing: Briefing, dossier: str | None = None, reminder: ti
         for action in action_list:
             for event in _deadline_events(action, titles, reminder):
                 cal.add_component(event)
+    for entry in briefing.promises:
+        cal.add_component(_promise_event(entry, titles, reminder))
     return cal.to_ical()
 
 
@@ -224,6 +226,35 @@ def _deadline_events(action: Action, titles: dict[str, str], reminder: time | No
         _stamp(event, entry)
         out.append(event)
     return out
+
+
+def _promise_event(entry: KamerEntry, titles: dict[str, str], reminder: time | None) -> Event:
+    """An open toezegging on the day it falls due: all day, free time, with a reminder like a deadline."""
+    promise = entry.toezegging
+    assert promise is not None and promise.deadline is not None
+    summary = wording.promise_summary(promise)
+    lines = [promise.tekst, wording.promise_meta(promise, entry.made_in), wording.promise_to(promise) or "",
+             wording.promise_state(promise, entry.as_of_day or promise.deadline), f"Dossier: {', '.join(titles.get(d, d) for d in entry.dossiers)}"]
+    url = safe_url(entry.url)
+    if url:
+        lines += ["", url]
+    event = Event()
+    event.add("uid", f"toezegging-{_uid_part(promise.id)}@{UID_DOMAIN}")
+    event.add("summary", clean(summary, 300))
+    event.add("dtstart", promise.deadline)
+    event.add("dtend", promise.deadline + timedelta(days=1))
+    event.add("transp", "TRANSPARENT")
+    event.add("description", "\n".join(clean(line, 500) for line in lines if line is not None))
+    event.add("status", "CONFIRMED")
+    event.add("categories", [titles.get(d, d) for d in entry.dossiers])
+    if url:
+        event.add("url", url)
+    if reminder is not None:
+        event.add_component(_reminder(promise.deadline, reminder, clean(summary, 300)))
+    # Stable across runs: the item's first sighting stamps it, a change of its date bumps SEQUENCE.
+    event.add("dtstamp", to_local(entry.first_seen) or datetime(2000, 1, 1, tzinfo=AMS))
+    event.add("sequence", len(entry.updates))
+    return event
 
 
 def _stamp(event: Event, entry: MeetingEntry) -> None:

@@ -136,9 +136,9 @@ def _meeting(entry: MeetingEntry) -> dict[str, Any]:
 
 
 def _kamer(entry: KamerEntry) -> dict[str, Any]:
-    zaak, document = entry.zaak, entry.document
+    zaak, document, promise = entry.zaak, entry.document, entry.toezegging
     base: dict[str, Any] = {
-        "type": "zaak" if zaak else "document",
+        "type": "toezegging" if promise else "zaak" if zaak else "document",
         "key": entry.key,
         "group": entry.group,
         "url": entry.url,
@@ -150,8 +150,16 @@ def _kamer(entry: KamerEntry) -> dict[str, Any]:
         "updates": [_update(u) for u in entry.updates],
         "documents": [_document(d) for d in entry.shown_documents],
         "question": _question(zaak, entry.question) if zaak is not None and entry.question is not None else None,
+        "toezegging": _promise(entry) if promise is not None else None,
     }
-    if zaak is not None:
+    if promise is not None:
+        base.update(
+            {
+                "id": promise.id, "nummer": promise.nummer, "soort": "Toezegging", "title": promise.tekst, "kamerstuk": None,
+                "indieners": [], "appreciatie": None, "uitslag": None, "besluiten": [], "votes": None, "result": None,
+            }
+        )
+    elif zaak is not None:
         base.update(_zaak(zaak))
     else:
         assert document is not None
@@ -163,6 +171,17 @@ def _kamer(entry: KamerEntry) -> dict[str, Any]:
             }
         )
     return base
+
+
+def _promise(entry: KamerEntry) -> dict[str, Any]:
+    promise = entry.toezegging
+    assert promise is not None
+    today = entry.as_of_day or date.today()
+    return {
+        "status": promise.status.value, "deadline": _day(promise.deadline), "overdue": promise.overdue(today),
+        "state": wording.promise_state(promise, today), "bewindspersoon": promise.bewindspersoon, "ministerie": promise.ministerie,
+        "aan": list(promise.aan), "made_in": entry.made_in, "brieven": list(promise.brieven),
+    }
 
 
 def _question(zaak: Zaak, question: Question) -> dict[str, Any]:

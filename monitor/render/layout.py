@@ -189,6 +189,8 @@ def kamer_block(entry: KamerEntry) -> Block:
     """A zaak with its details (indieners, appreciatie, result, new documents), or a lone document."""
     lines: list[Line] = []
     badges: list[str] = []
+    if entry.toezegging is not None:
+        return _promise_block(entry)
     if entry.zaak is not None:
         zaak = entry.zaak
         title = wording.zaak_title(zaak)
@@ -219,6 +221,23 @@ def kamer_block(entry: KamerEntry) -> Block:
     lines += [Line(clean(wording.update_phrase(u), 300), "change") for u in entry.updates if u.kind is not UpdateKind.OUTCOME or not badges]
     lines += _reason_lines(entry.reasons)
     return Block(clean(title, 300) or "(zonder titel)", safe_url(entry.url), badges, lines, "plain", entry.key)
+
+
+def _promise_block(entry: KamerEntry) -> Block:
+    """A toezegging: the promise, who made it where and to whom, and where it stands (due, late, kept)."""
+    promise = entry.toezegging
+    assert promise is not None
+    today = entry.as_of_day or date.today()
+    day = format_nl(promise.aangemaakt, with_time=False) if promise.aangemaakt else None
+    lines = [Line(clean(" · ".join(p for p in (day, wording.promise_meta(promise, entry.made_in)) if p), 300), "meta")]
+    to = wording.promise_to(promise)
+    if to:
+        lines.append(Line(clean(to, 300), "plain"))
+    lines.append(Line(clean(wording.promise_state(promise, today), 300), "deadline" if promise.status.open else "plain"))
+    lines += [Line(clean(wording.update_phrase(u), 300), "change") for u in entry.updates]
+    lines += _reason_lines(entry.reasons)
+    badge = wording.promise_badge(promise, today)
+    return Block(clean(promise.tekst, 300) or "(toezegging zonder tekst)", safe_url(entry.url), [badge] if badge else [], lines, "late" if badge == "te laat" else "plain", entry.key)
 
 
 def press_block(entry: PressEntry) -> Block:
@@ -281,7 +300,7 @@ def _why(reasons: list[Reason]) -> str:
     groups: dict[str, list[Reason]] = {}
     for reason in reasons:
         if reason.via:
-            parts.append(f"{reason.title} · {wording.LABEL_AGENDA_POINT.lower()}: {reason.via}")
+            parts.append(f"{reason.title} · {(reason.via_label or wording.LABEL_AGENDA_POINT).lower()}: {reason.via}")
             continue
         if reason.dossier not in groups:
             groups[reason.dossier] = []

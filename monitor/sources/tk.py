@@ -62,7 +62,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..config import SourceConfig
-from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK
+from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_TOEZEGGING, KIND_ZAAK
 from ..store import Store
 from ..timeutil import iso
 from . import FetchContext, FetchResult
@@ -131,7 +131,7 @@ LOOKUP_REFS = (
     ("ZaakActor", "commissie"),
 )
 LOOKUP_PRIORITY = ("Activiteit", "Agendapunt", "Zaak", "Kamerstukdossier", "Besluit", "Commissie")
-ITEM_KINDS = {"Activiteit": KIND_ACTIVITY, "Zaak": KIND_ZAAK, "Document": KIND_DOCUMENT}
+ITEM_KINDS = {"Activiteit": KIND_ACTIVITY, "Zaak": KIND_ZAAK, "Document": KIND_DOCUMENT, "Toezegging": KIND_TOEZEGGING}
 
 
 async def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:

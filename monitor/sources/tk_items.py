@@ -23,11 +23,12 @@ import sqlite_utils
 
 from bs4 import BeautifulSoup
 
-from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Commissie, Item, is_plenary
+from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_TOEZEGGING, KIND_ZAAK, Commissie, Item, is_plenary
 from ..timeutil import AMS, iso
 from .tk_parse import parse_time
 from .tk_resources import document_text
 
+TOEZEGGING_URL = "https://www.tweedekamer.nl/kamerstukken/toezeggingen/detail?id={nummer}"
 ACTIVITY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/details?id={nummer}"
 # Plenary meetings (debates, Stemmingen) have their own pages; the commissievergadering page shows nothing for them.
 PLENARY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/plenaire_vergaderingen/details/activiteit?id={nummer}"
@@ -210,6 +211,8 @@ def affected_items(graph: Graph, keys: Iterable[tuple[str, str]]) -> set[tuple[s
             out.update(("Zaak", z) for z in graph.targets("Document", entity_id, "zaak"))
             activities_of_agendapunten(graph.targets("Document", entity_id, "agendapunt"))
             out.update(("Activiteit", a) for a in graph.targets("Document", entity_id, "activiteit"))
+        elif category == "Toezegging":
+            out.add(("Toezegging", entity_id))
         elif category == "Kamerstukdossier":
             out.update(("Zaak", z) for z in graph.referrers(category, entity_id, "Zaak"))
             for document in graph.referrers(category, entity_id, "Document"):
@@ -261,6 +264,8 @@ class Builder:
             if not document_wanted(self.graph, entity) and not self.item_exists(item_id):
                 return "skip", None
             return "item", self.document(entity)
+        if category == "Toezegging":
+            return "item", self.toezegging(entity)
         return "skip", None
 
     def _note(self, name: str, value: str | None, known: frozenset[str]) -> None:
@@ -513,6 +518,53 @@ class Builder:
             seats = 1 if persoon else integer(vote.fields.get("fractiegrootte")) or 0
             totals[(soort, fractie)] = totals.get((soort, fractie), 0) + seats
         return [{"fractie": fractie or None, "soort": soort, "zetels": seats} for (soort, fractie), seats in sorted(totals.items())]
+
+    def toezegging(self, t: Entity) -> Item:
+        """The `toezegging` item: the promise, who made it to whom, in which activity, when it is due, how it stands."""
+        f = t.fields
+        tekst = plain_text(f.get("tekst")) or ""
+        nummer = text(f.get("nummer"))
+        naam = " ".join(p for p in (text(f.get("initialen")), text(f.get("tussenvoegsel")), text(f.get("achternaam"))) if p)
+        functie = text(f.get("functie"))
+        bewindspersoon = f"{naam} ({functie})" if naam and functie else naam or functie
+        aan: list[str] = []
+        for persoon_id in t.refs.get("toegezegdaanpersoon") or []:
+            persoon = self.graph.get("Persoon", persoon_id)
+            if persoon is not None:
+                pf = persoon.fields
+                aan.append(" ".join(p for p in (text(pf.get("initialen")), text(pf.get("tussenvoegsel")), text(pf.get("achternaam"))) if p))
+        aan += [name for name in (self._fractie_name(fid) for fid in t.refs.get("toegezegdaanfractie") or []) if name]
+        activiteit = t.ref("activiteit")
+        # "0001-01-01" is the Kamer's "no date" (about half of all toezeggingen have none).
+        nakoming = local_time(f.get("datumnakoming"))
+        deadline = nakoming.date().isoformat() if nakoming and nakoming.year > 1900 else None
+        aangemaakt = local_time(f.get("aanmaakdatum"))
+        brieven = [b.strip() for b in (text(f.get("kamerbriefnakoming")) or "").replace(";", ",").split(",") if b.strip()]
+        return Item(
+            source=self.source,
+            external_id=f"toezegging/{t.id}",
+            kind=KIND_TOEZEGGING,
+            title=(tekst[:197] + "…") if len(tekst) > 200 else (tekst or nummer or "Toezegging"),
+            text=tekst,
+            url=TOEZEGGING_URL.format(nummer=nummer) if nummer else None,
+            published_at=iso(aangemaakt) if aangemaakt else _first_known(t),
+            event_at=deadline,  # when it falls due: the agenda side of the store finds it by date
+            data={
+                "id": t.id,
+                "nummer": nummer,
+                "tekst": tekst,
+                "status": text(f.get("status")),
+                "datum_nakoming": deadline,
+                "bewindspersoon": bewindspersoon,
+                "ministerie": text(f.get("ministerie")),
+                "aan": aan,
+                "activiteit_item": f"{self.source}:activiteit/{activiteit}" if activiteit else None,
+                "activiteit_nummer": text(f.get("activiteitnummer")),
+                "kamerbrief_nakoming": brieven,
+                "aanmaakdatum": aangemaakt.date().isoformat() if aangemaakt else None,
+            },
+            raw=_raw(t),
+        )
 
     def _fractie_name(self, fractie_id: str | None) -> str | None:
         fractie = self.graph.get("Fractie", fractie_id) if fractie_id else None

@@ -64,10 +64,9 @@ USED_FIELDS: dict[str, frozenset[str] | None] = {
     "FractieZetelPersoon": frozenset(),
     "CommissieZetel": frozenset(),
     "CommissieZetelVastPersoon": frozenset(),
-    # Read by the transcript stage and toezeggingen, not by any item.
+    # Read by the transcript stage, not by any item.
     "Vergadering": frozenset(),
     "Verslag": frozenset(),
-    "Toezegging": frozenset(),
 }
 
 
@@ -243,7 +242,7 @@ def _apply(conn: sqlite3.Connection, source: str, entry: Entry) -> bool:
 
 # Categories whose change can alter an item (directly or through what it aggregates).
 DEPENDENT_CATEGORIES = frozenset(
-    {"Activiteit", "Agendapunt", "ActiviteitActor", "Zaak", "ZaakActor", "Document", "Kamerstukdossier", "Besluit", "Stemming", "Commissie"}
+    {"Activiteit", "Agendapunt", "ActiviteitActor", "Zaak", "ZaakActor", "Document", "Kamerstukdossier", "Besluit", "Stemming", "Commissie", "Toezegging"}
 )
 
 
