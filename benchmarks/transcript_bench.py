@@ -13,6 +13,9 @@ minister; about one turn in six mentions a dossier topic. It then times, alterna
 - match: `debates.passages` with the shipped rules.yaml compiled by the engine (every non-chair
   turn matched, speakers looked up in a 150-person register).
 
+- extract: `sources.extract.extract_text` on a 12-page Kamerbrief PDF (written by fpdf2, from the
+  test dependencies) and a Word letter of the same text: time per document.
+
 Target (debates issue): parsing plus matching at least 5 MB/s. Prints median [min-max] per step.
 Nothing is asserted; the machine is shared, so rounds alternate and the median is what counts.
 """
@@ -156,6 +159,46 @@ def main() -> None:
     print(line("match turns", match_s))
     print(line("parse + match", total))
     print(f"passages on a dossier: {len(found)}; target >= 5 MB/s for parse + match: {'met' if mb / statistics.median(total) >= 5 else 'NOT met'}")
+    extraction(args.rounds)
+
+
+def extraction(rounds: int) -> None:
+    """Text extraction per document: a 12-page PDF letter and the same letter as Word."""
+    import io
+
+    import docx
+    from monitor.sources.extract import extract_text
+
+    try:
+        from fpdf import FPDF
+    except ImportError:
+        print("extract: skipped (pip install fpdf2, a test dependency, to write the sample PDF)")
+        return
+    rng = random.Random(11)
+    paragraphs = [" ".join(rng.choice(WORDS) for _ in range(120)) + "." for _ in range(60)]
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    for n, text in enumerate(paragraphs):
+        if n % 5 == 0:
+            pdf.add_page()
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf_bytes = bytes(pdf.output())
+    word = docx.Document()
+    for text in paragraphs:
+        word.add_paragraph(text)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    word_bytes = buffer.getvalue()
+    times: dict[str, list[float]] = {"pdf": [], "docx": []}
+    for _ in range(rounds):  # alternate the two kinds
+        for kind, data in (("pdf", pdf_bytes), ("docx", word_bytes)):
+            t0 = time.perf_counter()
+            extract_text(data)
+            times[kind].append(time.perf_counter() - t0)
+    for kind, data in (("pdf", pdf_bytes), ("docx", word_bytes)):
+        values = times[kind]
+        print(f"extract {kind:<8} {statistics.median(values) * 1000:7.0f} ms [{min(values) * 1000:.0f}-{max(values) * 1000:.0f}] per document "
+              f"({len(data) / 1024:.0f} KB{', ' + str(len(pdf.pages)) + ' pages' if kind == 'pdf' else ''})")
 
 
 if __name__ == "__main__":

@@ -215,3 +215,12 @@ def test_a_casco_ties_every_non_chair_speaker_to_the_debate_dossier():
     found = passages(transcript, title_only.match_fields, SpeakerIndex(REGISTER, FRACTIES))
     assert {p.speaker.naam for p in found} == {"Anna Jansen", "Kees de Vries", "Eva Smit", "Pieter Jansen"}  # not the chair
     assert all(p.snippet == "" for p in found)
+
+
+def test_an_unknown_speaker_soort_is_kept_by_name_and_never_a_kamerlid():
+    odd = OWN.read_bytes().replace(b'<spreker soort="Staatssecretaris"', b'<spreker soort="Gastspreker"')
+    transcript = parse_transcript(odd)
+    guest = [t for t in transcript.activities[0].turns if t.speaker.soort == "Gastspreker"]
+    assert guest and not guest[0].speaker.kamerlid and not guest[0].speaker.bewindspersoon
+    assert SpeakerIndex(REGISTER, FRACTIES).persoon_id(guest[0].speaker) is None
+    assert guest[0].speaker.naam == "Pieter Jansen"

@@ -113,3 +113,13 @@ def test_an_open_toezegging_is_a_dated_event_in_the_lobbykalender(config):
     due = events["Toezegging TZ202611-041: De staatssecretaris stuurt de Kamer voor 1 maart een brief over de wachttijden."]
     assert due.decoded("DTSTART").isoformat() == "2027-03-01" and due.walk("VALARM")
     assert "https://www.tweedekamer.nl/kamerstukken/toezeggingen/detail?id=TZ202611-041" == str(due["URL"])
+
+
+def test_a_toezegging_kept_by_two_letters_names_both():
+    """The live feed repeats kamerbriefNakoming, which the XSD allows once."""
+    from monitor.sources.tk_parse import parse_page
+
+    xml = feed_of(toezegging(T1, 1, "TZ1", "tekst", "Voldaan", "2026-11-01T00:00:00", "2026-06-01T00:00:00", brief="2026D1"))
+    xml = xml.replace("<kamerbriefNakoming>2026D1</kamerbriefNakoming>", "<kamerbriefNakoming>2026D1</kamerbriefNakoming><kamerbriefNakoming>2026D2</kamerbriefNakoming><toegezegdAan/>")
+    (found,) = parse_page(xml.encode(), "Toezegging").entries
+    assert found.fields["kamerbriefnakoming"] == "2026D1, 2026D2"

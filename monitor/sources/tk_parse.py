@@ -36,6 +36,7 @@ KNOWN_CATEGORIES = (
     "PersoonReis", "Reservering", "Stemming", "Toezegging", "Vergadering", "Verslag", "Zaak", "ZaakActor", "Zaal",
 )
 CATEGORY_BY_ELEMENT = {name.lower(): name for name in KNOWN_CATEGORIES}
+REPEATABLE_FIELDS = frozenset({"kamerbriefnakoming"})
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
@@ -240,6 +241,10 @@ def entity_from_element(
                 fields.setdefault(key, None)
                 continue
             text = "".join(child.itertext())
+            if key in REPEATABLE_FIELDS and fields.get(key) and text:
+                # The live feed repeats some elements its XSD allows once (a toezegging kept by two letters).
+                fields[key] = f"{fields[key]}, {text}"
+                continue
             fields.setdefault(key, text if text != "" else None)
         for attr_name in ("contentType", "contentLength"):
             value = _attr(entity, attr_name)
