@@ -194,7 +194,10 @@ def _rank(
         # The register's style of the name ("A.B. Jansen"), as on moties and deelnemers, when we know who it is.
         naam = (register.get(found.persoon_id or "") or {}).get("naam") or found.naam
         entry = person(Person(naam, found.fractie, found.persoon_id), found.datum)
-        entry.spoke.append({"titel": _debate_label(found.activity_soort, found.activity_titel), "datum": found.datum, "seconden": found.seconds, "passage": found.passage, "parlisid": found.parlisid})
+        entry.spoke.append({
+            "titel": _debate_label(found.activity_soort, found.activity_titel), "datum": found.datum, "seconden": found.seconds,
+            "passage": found.passage, "parlisid": found.parlisid, "url": _meeting_url(view, found.activiteit_id),
+        })
         entry.score += WEIGHT_SPOKE + min(found.seconds / 600, WEIGHT_SPOKE_MAX_EXTRA)
 
     if commissies:
@@ -303,6 +306,15 @@ def _topic(title: str) -> str:
 
 def _meeting_label(meeting: Meeting) -> str:
     return _debate_label(meeting.soort, meeting.onderwerp)
+
+
+def _meeting_url(view: View, activiteit_id: str | None) -> str | None:
+    """The Kamer page of the debate a transcript was linked to (when we have the meeting)."""
+    if not activiteit_id:
+        return None
+    rows = list(view.db.query("SELECT id FROM items WHERE kind = ? AND external_id = ?", [KIND_ACTIVITY, f"activiteit/{activiteit_id}"]))
+    meeting = view.item(rows[0]["id"], deleted=True) if rows else None
+    return meeting.url if meeting is not None else None
 
 
 def _debate_label(soort: str, onderwerp: str) -> str:

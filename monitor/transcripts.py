@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS tk_debate_turns (
     vergadering_id TEXT NOT NULL REFERENCES tk_transcripts(vergadering_id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     activity_seq INTEGER NOT NULL,
-    activity_soort TEXT, activity_titel TEXT, activity_onderwerp TEXT, parlisid TEXT,
+    activity_soort TEXT, activity_titel TEXT, activity_onderwerp TEXT, parlisid TEXT, activiteit_id TEXT,
     speaker_soort TEXT, voornaam TEXT, achternaam TEXT, verslagnaam TEXT, fractie TEXT, functie TEXT,
     role TEXT NOT NULL, chair INTEGER NOT NULL, start TEXT, "end" TEXT, interrupted_s INTEGER NOT NULL DEFAULT 0,
     text TEXT NOT NULL DEFAULT '',
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS debate_passages (
     seq INTEGER NOT NULL,
     dossier TEXT NOT NULL,
     persoon_id TEXT, naam TEXT NOT NULL, fractie TEXT, speaker_soort TEXT,
-    activity_titel TEXT, activity_soort TEXT, parlisid TEXT, start TEXT, seconds INTEGER NOT NULL, snippet TEXT,
+    activity_titel TEXT, activity_soort TEXT, parlisid TEXT, activiteit_id TEXT, start TEXT, seconds INTEGER NOT NULL, snippet TEXT,
     PRIMARY KEY (vergadering_id, seq, dossier)
 );
 CREATE INDEX IF NOT EXISTS debate_passages_dossier ON debate_passages (dossier, persoon_id);
@@ -85,15 +85,53 @@ def save_transcript(conn: sqlite3.Connection, vergadering_id: str, verslag_id: s
             [vergadering_id, verslag_id, transcript.soort, transcript.status, transcript.vergadering_soort, transcript.titel,
              transcript.datum, int(transcript.end is not None), int(transcript.has_text), size, iso(fetched_at)],
         )
+        linked = {n: activiteit_for(conn, a) for n, a in enumerate(transcript.activities)}
         conn.executemany(
-            "INSERT INTO tk_debate_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tk_debate_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [vergadering_id, seq, activity_seq, activity.soort, activity.titel, activity.onderwerp, activity.parlisid,
+                [vergadering_id, seq, activity_seq, activity.soort, activity.titel, activity.onderwerp, activity.parlisid, linked[activity_seq],
                  turn.speaker.soort, turn.speaker.voornaam, turn.speaker.achternaam, turn.speaker.verslagnaam, turn.speaker.fractie,
                  turn.speaker.functie, turn.role, int(turn.chair), iso(turn.start), iso(turn.end), turn.interrupted_s, turn.text]
                 for seq, (activity_seq, activity, turn) in enumerate(_turns(transcript))
             ],
         )
+
+
+def activiteit_for(conn: sqlite3.Connection, activity: DebateActivity) -> str | None:
+    """The Kamer Activiteit id a transcript's activiteit is about, or None.
+
+    By `parlisid` (= Activiteit.Nummer) first. It is empty for the Stemmingen and for the resumed
+    half of an interrupted debate, so then by day, start time (within 90 minutes) and a word of
+    the title in common; only one candidate may remain.
+    """
+    if activity.parlisid:
+        row = conn.execute(
+            "SELECT id FROM tk_entities WHERE category = 'Activiteit' AND deleted = 0 AND json_extract(fields, '$.nummer') = ?", [activity.parlisid]
+        ).fetchone()
+        if row:
+            return str(row[0])
+    if activity.start is None:
+        return None
+    day = activity.start.date().isoformat()
+    rows = conn.execute(
+        """SELECT id, json_extract(fields, '$.aanvangstijd'), json_extract(fields, '$.onderwerp')
+           FROM tk_entities WHERE category = 'Activiteit' AND deleted = 0 AND substr(json_extract(fields, '$.datum'), 1, 10) = ?""",
+        [day],
+    ).fetchall()
+    # The subject's words, not the soort's: two commissiedebatten at one hour differ by subject.
+    words = _words(f"{activity.titel or ''} {activity.onderwerp or ''}")
+    found = []
+    for entity_id, start, onderwerp in rows:
+        begin = to_local(start) if start else None
+        if begin is not None and abs((begin - activity.start).total_seconds()) > 90 * 60:
+            continue
+        if words & _words(onderwerp or ""):
+            found.append(str(entity_id))
+    return found[0] if len(found) == 1 else None
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in "".join(c.lower() if c.isalnum() else " " for c in text).split() if len(w) > 3}
 
 
 def refresh_passages(conn: sqlite3.Connection, match_fields: MatchFields, speakers: SpeakerIndex, rules_version: str) -> int:
@@ -143,6 +181,7 @@ class SpokenOn:
     activity_titel: str
     activity_soort: str
     parlisid: str | None
+    activiteit_id: str | None  # the Kamer Activiteit it was, when found (parlisid, or day, time and title)
     seconds: int
     passage: str
 
@@ -157,7 +196,7 @@ def spoken_on(conn: sqlite3.Connection, dossier_ids: Iterable[str], since: str, 
     if not ids:
         return []
     sql = f"""
-        SELECT p.dossier, p.persoon_id, p.naam, p.fractie, t.datum, p.activity_titel, p.activity_soort, p.parlisid,
+        SELECT p.dossier, p.persoon_id, p.naam, p.fractie, t.datum, p.activity_titel, p.activity_soort, p.parlisid, p.activiteit_id,
                SUM(p.seconds) AS seconds,
                (SELECT q.snippet FROM debate_passages q WHERE q.vergadering_id = p.vergadering_id AND q.dossier = p.dossier
                   AND q.naam = p.naam AND q.snippet != '' ORDER BY q.seq LIMIT 1) AS passage
@@ -168,7 +207,7 @@ def spoken_on(conn: sqlite3.Connection, dossier_ids: Iterable[str], since: str, 
         ORDER BY p.dossier, t.datum, p.activity_titel
     """
     rows = conn.execute(sql, [*ids, since, until, iso(known_at)])
-    return [SpokenOn(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7], int(r[8] or 0), r[9] or "") for r in rows]
+    return [SpokenOn(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7], r[8], int(r[9] or 0), r[10] or "") for r in rows]
 
 
 def spoken_on_view(view: Any, dossier_ids: Iterable[str], since: str, until: str) -> list[SpokenOn]:
@@ -191,13 +230,14 @@ def _turns(transcript: Transcript) -> Iterable[tuple[int, DebateActivity, Turn]]
 
 
 def _insert_passages(conn: sqlite3.Connection, vergadering_id: str, transcript: Transcript, found: list[Any]) -> None:
-    # Passages come in turn order; map each back to its turn's sequence number.
+    # Passages come in turn order; map each back to its turn's sequence number and linked activiteit.
     seq_of = {id(turn): seq for seq, (_, _, turn) in enumerate(_turns(transcript))}
+    linked = dict(conn.execute("SELECT seq, activiteit_id FROM tk_debate_turns WHERE vergadering_id = ?", [vergadering_id]).fetchall())
     conn.executemany(
-        "INSERT OR IGNORE INTO debate_passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO debate_passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [vergadering_id, seq_of[id(p.turn)], p.dossier, p.persoon_id, p.speaker.naam, p.speaker.fractie, p.speaker.soort,
-             p.activity_titel, p.activity_soort, p.parlisid, iso(p.start), p.seconds, p.snippet]
+             p.activity_titel, p.activity_soort, p.parlisid, linked.get(seq_of[id(p.turn)]), iso(p.start), p.seconds, p.snippet]
             for p in found
         ],
     )

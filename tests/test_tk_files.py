@@ -110,6 +110,8 @@ def test_speakers_come_from_the_newest_transcript_once_and_a_quiet_run_downloads
         # Anna Jansen and Kees de Vries are in the replay's register (run1 Persoon); seconds counted once, from the newest version.
         jansen = next(p for p in people.values() if p.persoon_id == "e0000000-0000-4000-8000-000000000001")
         assert jansen.spreektijd_s == 540 and jansen.reden.startswith("sprak 9 min over dit dossier in CD Jeugdbeleid")
+        # The transcript's parlisid (2026A05001) is the debate on the Kamer's agenda: the evidence links its page.
+        assert jansen.debatten[0]["url"] == "https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/details?id=2026A05001"
         de_vries = next(p for p in people.values() if p.persoon_id == "e0000000-0000-4000-8000-000000000002")
         assert de_vries.spreektijd_s == 90
         # Bakker chaired: no time on the dossier from the debate.

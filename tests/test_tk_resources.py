@@ -145,3 +145,20 @@ def test_document_text_reads_nothing_from_a_database_without_the_table(tmp_path)
         assert tk_resources.document_text(store.db.conn, "d-1") is None
     finally:
         store.close()
+
+
+def test_a_transcript_activity_is_linked_by_parlisid_or_else_by_day_time_and_title(conn):
+    from monitor.sources.vlos import parse_transcript
+
+    entity(conn, "Activiteit", "act-1", 30, {"nummer": "2026A05001", "datum": "2026-12-17T00:00:00+01:00",
+                                              "aanvangstijd": "2026-12-17T13:00:00+01:00", "onderwerp": "Jeugdbeleid", "soort": "Commissiedebat"})
+    entity(conn, "Activiteit", "act-2", 31, {"nummer": "2026A05999", "datum": "2026-12-17T00:00:00+01:00",
+                                              "aanvangstijd": "2026-12-17T13:00:00+01:00", "onderwerp": "Visserij", "soort": "Commissiedebat"})
+    (debate,) = parse_transcript(TRANSCRIPT).activities
+    assert transcripts.activiteit_for(conn, debate) == "act-1"
+    # The resumed half of a debate has no parlisid: found by its day, start and title.
+    resumed = parse_transcript(TRANSCRIPT.replace(b"<parlisid>2026A05001</parlisid>", b"<parlisid />")).activities[0]
+    assert resumed.parlisid is None and transcripts.activiteit_for(conn, resumed) == "act-1"
+    # Nothing that day with a word of the title in common: not guessed.
+    other = parse_transcript(TRANSCRIPT.replace(b"<parlisid>2026A05001</parlisid>", b"<parlisid />").replace(b"<titel>Jeugdbeleid</titel>", b"<titel>Defensie</titel>").replace(b"<onderwerp>Jeugdbeleid</onderwerp>", b"<onderwerp>Defensie</onderwerp>")).activities[0]
+    assert transcripts.activiteit_for(conn, other) is None
