@@ -300,11 +300,12 @@ def zaak_group(soort: str | None) -> str:
     if "vragen" in s or "antwoord" in s:
         return "Kamervragen"
     if s == "toezegging":
-        return "Toezeggingen"
+        return GROUP_PROMISES
     return "Overige Kamerstukken"
 
 
-ZAAK_GROUPS = ("Brieven", "Moties", "Amendementen", "Wetsvoorstellen", "Kamervragen", "Toezeggingen", "Overige Kamerstukken")
+GROUP_PROMISES = "Toezeggingen"
+ZAAK_GROUPS = ("Brieven", "Moties", "Amendementen", "Wetsvoorstellen", "Kamervragen", GROUP_PROMISES, "Overige Kamerstukken")
 
 
 def zaak_title(zaak: Zaak) -> str:

@@ -375,7 +375,8 @@ def dossier_sections(briefing: Briefing, kamer_new: dict[str, bool] | None = Non
             by_group: dict[str, list[Block]] = {}
             for entry in news.kamer:
                 by_group.setdefault(entry.group, []).append(kamer_block(entry))
-            groups += [Group(f"{wording.SECTION_KAMER} — {name}", blocks) for name, blocks in by_group.items()]
+            # Toezeggingen are told when made, when due and when kept: not "new in the Kamer" each time.
+            groups += [Group(name if name == wording.GROUP_PROMISES else f"{wording.SECTION_KAMER} — {name}", blocks) for name, blocks in by_group.items()]
         if news.press:
             groups.append(Group(wording.SECTION_PRESS, [press_block(e) for e in news.press]))
         if not groups:
