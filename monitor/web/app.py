@@ -70,8 +70,10 @@ def _hits(value: str) -> Markup:
 class Werkplek:
     """Everything a request needs (see the module docstring)."""
 
-    def __init__(self, config_dir: str | Path, db_path: str | Path, clock: Callable[[], datetime] | None = None, secret: bytes | None = None) -> None:
+    def __init__(self, config_dir: str | Path, db_path: str | Path, clock: Callable[[], datetime] | None = None, secret: bytes | None = None,
+                 config: Config | None = None) -> None:
         self.config_dir = Path(config_dir)
+        self.fixed_config = config  # a configuration made in code (the benchmark): never re-read
         self.db_path = Path(db_path)
         self.clock = clock or (lambda: clock_now())
         self.secret = secret or web_secret(self.db_path)
@@ -86,6 +88,8 @@ class Werkplek:
 
     def config(self) -> Config:
         """rules.yaml and sources.yaml, re-read when either changed on disk (ConfigError when broken)."""
+        if self.fixed_config is not None:
+            return self.fixed_config
         stamp = tuple((self.config_dir / name).stat().st_mtime_ns for name in ("rules.yaml", "sources.yaml"))
         with self._lock:
             if self._config is None or self._config[0] != stamp:
@@ -141,9 +145,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[], datetime] | None = None, secret: bytes | None = None) -> Starlette:
-    """The werkplek as an ASGI application."""
-    werkplek = Werkplek(config_dir, db_path, clock, secret)
+def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[], datetime] | None = None, secret: bytes | None = None,
+               config: Config | None = None) -> Starlette:
+    """The werkplek as an ASGI application (`config`: a fixed configuration instead of the directory's files)."""
+    werkplek = Werkplek(config_dir, db_path, clock, secret, config)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, auth.Forbidden)
