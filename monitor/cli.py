@@ -630,6 +630,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         server = jobs.serve_calendar()
         stoppers.append(server.stop)
         print(f"lobbykalender: {server.url_for('alle')}", file=sys.stderr)
+    if args.web_port:
+        from .web.app import serve_in_thread
+
+        stoppers.append(serve_in_thread(_config_dir(args), _db_path(args), args.web_host, args.web_port))
+        print(f"werkplek: http://{args.web_host}:{args.web_port}/", file=sys.stderr)
     if not getattr(args, "verbose", False):
         # The scheduler's own lines (started, done, skipped) are its progress report.
         logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
@@ -894,6 +899,8 @@ examples:
         epilog="examples:\n  monitor schedule --config /etc/monitor --db /var/lib/monitor/monitor.db\n  (see the README for a systemd unit and for cron instead)\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    schedule.add_argument("--web-port", type=int, metavar="PORT", help="also serve the werkplek (monitor web) on this port")
+    schedule.add_argument("--web-host", default="127.0.0.1", help="with --web-port: the address to listen on (default: 127.0.0.1)")
     _common(schedule, suppress=True)
     schedule.set_defaults(func=cmd_schedule)
 

@@ -355,3 +355,26 @@ def test_schema_5_adds_the_werkplek_tables_and_keeps_the_data(demo):
         assert store.count_items() == items
     finally:
         store.close()
+
+
+def test_the_werkplek_can_run_next_to_the_scheduler(demo):
+    import socket
+
+    import httpx
+
+    from monitor.web.app import serve_in_thread
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    stop = serve_in_thread(demo, demo / "monitor.db", "127.0.0.1", port)
+    try:
+        for _ in range(100):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True, trust_env=False)
+                break
+            except httpx.ConnectError:
+                __import__("time").sleep(0.05)
+        assert answer.status_code == 200 and "<h1>Inloggen</h1>" in answer.text
+    finally:
+        stop()

@@ -195,6 +195,24 @@ def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[
     return app
 
 
+def serve_in_thread(config_dir: str | Path, db_path: str | Path, host: str = "127.0.0.1", port: int = 8080,
+                    forwarded_allow_ips: str | None = None) -> Callable[[], None]:
+    """Serve the werkplek from a background thread (next to `monitor schedule`'s jobs); returns the stop function."""
+    import uvicorn
+
+    app = create_app(config_dir, db_path)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
+                                           log_level="warning", server_header=False))
+    thread = threading.Thread(target=server.run, name="werkplek", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return stop
+
+
 def serve(config_dir: str | Path, db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, *, clock: Callable[[], datetime] | None = None,
           forwarded_allow_ips: str | None = None) -> None:
     """Run the werkplek with uvicorn until stopped (Ctrl-C, SIGTERM)."""
