@@ -378,3 +378,37 @@ def test_the_werkplek_can_run_next_to_the_scheduler(demo):
         assert answer.status_code == 200 and "<h1>Inloggen</h1>" in answer.text
     finally:
         stop()
+
+
+def test_the_rules_editor_adds_renames_and_removes_rules_keeping_the_rest_of_the_file():
+    from monitor.config import parse_rules
+    from monitor.web.rules_editor import RuleRow, apply
+
+    original = """\
+# onze dossiers
+dossiers:
+  jeugd:
+    title: Jeugd   # de titel
+    rules:
+      - name: kern
+        query: jeugdzorg
+        kinds: [zaak]   # alleen zaken
+      - name: oud
+        query: '"gesloten jeugdzorg" OR jeugdbescherming'
+  wmo:
+    title: Wmo
+    rules:
+      - name: kern
+        query: Wmo
+"""
+    rows = [RuleRow("kern-nieuw", "jeugdzorg OR jeugdhulp", "hoog", index=0), RuleRow("oud", "x", remove=True, index=1), RuleRow("pers", '"jeugd in de knel" OR *jeugd*')]
+    text = apply(original, "jeugd", rows, "voetbal*")
+    rules = parse_rules(text, "rules.yaml")
+    jeugd = rules.dossiers["jeugd"]
+    assert [(r.name, r.query, r.priority, r.kinds) for r in jeugd.rules] == [
+        ("kern-nieuw", "jeugdzorg OR jeugdhulp", "hoog", ["zaak"]),
+        ("pers", '"jeugd in de knel" OR *jeugd*', None, None),
+    ]
+    assert jeugd.exclude == "voetbal*"
+    assert "# onze dossiers" in text and "# de titel" in text and "# alleen zaken" in text
+    assert text.split("  wmo:")[1] == original.split("  wmo:")[1]  # another dossier untouched, byte for byte

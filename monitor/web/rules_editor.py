@@ -47,6 +47,7 @@ class RuleRow:
     query: str = ""
     priority: str = ""
     remove: bool = False
+    index: int | None = None  # the rule's place in rules.yaml (None: a new rule)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def fingerprint(text: str) -> str:
 
 def rows_of(rules: RulesConfig, dossier: str) -> list[RuleRow]:
     """The form's rows for a dossier as rules.yaml has it now."""
-    return [RuleRow(r.name, r.query, r.priority or "") for r in rules.dossiers[dossier].rules]
+    return [RuleRow(r.name, r.query, r.priority or "", index=i) for i, r in enumerate(rules.dossiers[dossier].rules)]
 
 
 def rows_from_form(form: dict[str, str]) -> list[RuleRow]:
@@ -87,7 +88,8 @@ def rows_from_form(form: dict[str, str]) -> list[RuleRow]:
         prefix = f"regel-{index}-"
         if prefix + "naam" not in form and prefix + "query" not in form:
             continue
-        rows.append(RuleRow(form.get(prefix + "naam", "").strip(), form.get(prefix + "query", "").strip(), form.get(prefix + "prioriteit", "").strip(), form.get(prefix + "weg") == "ja"))
+        rows.append(RuleRow(form.get(prefix + "naam", "").strip(), form.get(prefix + "query", "").strip(), form.get(prefix + "prioriteit", "").strip(),
+                            form.get(prefix + "weg") == "ja", index))
     return rows
 
 
@@ -96,14 +98,16 @@ def apply(text: str, dossier: str, rows: list[RuleRow], exclude: str) -> str:
     yaml = _yaml()
     data = yaml.load(text)
     node = data["dossiers"][dossier]
-    existing = {str(r.get("name")): r for r in node.get("rules") or [] if hasattr(r, "get")}
+    # Row i of the form is rule i of the file: a renamed rule keeps its other keys (kinds, sources) and comments.
+    existing = [r for r in node.get("rules") or []]
     new_rules = []
     for row in rows:
         if row.remove or (not row.name and not row.query):
             continue
-        entry = existing.get(row.name)
+        entry = existing[row.index] if row.index is not None and row.index < len(existing) and hasattr(existing[row.index], "get") else None
         if entry is None:
             entry = yaml.map()
+        if entry.get("name") != row.name:
             entry["name"] = row.name
         if entry.get("query") != row.query:
             entry["query"] = row.query
