@@ -412,3 +412,27 @@ dossiers:
     assert jeugd.exclude == "voetbal*"
     assert "# onze dossiers" in text and "# de titel" in text and "# alleen zaken" in text
     assert text.split("  wmo:")[1] == original.split("  wmo:")[1]  # another dossier untouched, byte for byte
+
+
+def test_the_page_cache_follows_every_write_a_page_shows(demo):
+    from monitor.models import Item
+    from monitor.web.cache import PageCache, fingerprint
+
+    store = Store(demo / "monitor.db")
+    try:
+        cache = PageCache(ttl=300)
+        builds = []
+        key = lambda: cache.key("vandaag", store.db, "v1", NOW)  # noqa: E731
+        assert cache.get(key(), lambda: builds.append(1) or "eerste") == "eerste"
+        assert cache.get(key(), lambda: builds.append(1) or "tweede") == "eerste" and len(builds) == 1
+        before = fingerprint(store.db)
+        store.record_success("tk", "tk", "2026-12-07T09:00:00+01:00", 0, 0)  # a fetch, even one without news
+        assert fingerprint(store.db) != before
+        assert cache.get(key(), lambda: "na ophalen") == "na ophalen"
+        store.upsert_item(Item(source="pers", external_id="x", kind="artikel", title="Nieuw", text="jeugdzorg"), "2026-12-07T09:05:00+01:00")
+        assert cache.get(key(), lambda: "nieuw item") == "nieuw item"
+        assert cache.key("vandaag", store.db, "v2", NOW) != key()  # another rules version
+        later = NOW.replace(hour=9)
+        assert cache.key("vandaag", store.db, "v1", later) != key()  # the clock moved on: states may have too
+    finally:
+        store.close()

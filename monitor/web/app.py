@@ -8,11 +8,12 @@ with --now), the secret that signs cookies, and the Jinja2 templates.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from ..store import Store
 from ..timeutil import AMS, format_nl
 from ..timeutil import now as clock_now
 from . import auth, pages, rules_editor, users_page
+from .cache import PageCache, Warmer
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class Werkplek:
         self.secret = secret or web_secret(self.db_path)
         self._config: tuple[tuple[float, float], Config] | None = None
         self._lock = threading.Lock()
+        self.cache = PageCache()
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True))
         self.env.filters["hits"] = _hits
         self.env.filters["anchor"] = lambda value: "".join(c if c.isalnum() else "-" for c in str(value))
@@ -146,8 +149,9 @@ class SecurityHeaders:
 
 
 def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[], datetime] | None = None, secret: bytes | None = None,
-               config: Config | None = None) -> Starlette:
-    """The werkplek as an ASGI application (`config`: a fixed configuration instead of the directory's files)."""
+               config: Config | None = None, warm: bool = False) -> Starlette:
+    """The werkplek as an ASGI application (`config`: a fixed configuration instead of the directory's files;
+    `warm`: keep Vandaag built in the background, as `monitor web` does)."""
     werkplek = Werkplek(config_dir, db_path, clock, secret, config)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
@@ -186,7 +190,17 @@ def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[
         Route("/health", health),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warmer = Warmer(lambda: pages.warm(werkplek)).start() if warm else None
+        try:
+            yield
+        finally:
+            if warmer is not None:
+                warmer.stop()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         exception_handlers={auth.Forbidden: forbidden, HTTPException: http_error, ConfigError: config_error, Exception: server_error},
     )
@@ -200,7 +214,7 @@ def serve_in_thread(config_dir: str | Path, db_path: str | Path, host: str = "12
     """Serve the werkplek from a background thread (next to `monitor schedule`'s jobs); returns the stop function."""
     import uvicorn
 
-    app = create_app(config_dir, db_path)
+    app = create_app(config_dir, db_path, warm=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
                                            log_level="warning", server_header=False))
     thread = threading.Thread(target=server.run, name="werkplek", daemon=True)
@@ -218,5 +232,5 @@ def serve(config_dir: str | Path, db_path: str | Path, host: str = "127.0.0.1", 
     """Run the werkplek with uvicorn until stopped (Ctrl-C, SIGTERM)."""
     import uvicorn
 
-    app = create_app(config_dir, db_path, clock=clock)
+    app = create_app(config_dir, db_path, clock=clock, warm=True)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1", log_level="info", server_header=False)

@@ -61,6 +61,24 @@ def _stored_moments(store: Any, ids: list[str]) -> set[str]:
 # ---------------------------------------------------------------------------- Vandaag
 
 
+def vandaag_data(werkplek: Any, store: Any, config: Any, now: Any) -> tuple[Briefing, set[str]]:
+    """Vandaag's briefing and its stored moment ids, from the cache while the data is unchanged."""
+    key = werkplek.cache.key("vandaag", store.db, pipeline.rules_version(config.rules), now)
+
+    def build() -> tuple[Briefing, set[str]]:
+        briefing = pipeline.briefing(store, config, now)
+        return briefing, _stored_moments(store, [m.id for a in briefing.actions for m in a.moments])
+
+    return werkplek.cache.get(key, build)
+
+
+def warm(werkplek: Any) -> None:
+    """Build Vandaag ahead of its first reader (the background warmer of `monitor web`)."""
+    config = werkplek.config()
+    with werkplek.store() as store:
+        vandaag_data(werkplek, store, config, werkplek.clock())
+
+
 @page("read")
 async def vandaag(request: Request, user: User, csrf: str, form: dict[str, str] | None) -> Response:
     """Actions by deadline with owner and state, what changed, source health, the dossiers."""
@@ -70,8 +88,7 @@ async def vandaag(request: Request, user: User, csrf: str, form: dict[str, str] 
         config = werkplek.config()
         now = werkplek.clock()
         with werkplek.store() as store:
-            briefing = pipeline.briefing(store, config, now)
-            stored = _stored_moments(store, [m.id for a in briefing.actions for m in a.moments])
+            briefing, stored = vandaag_data(werkplek, store, config, now)
             users = accounts.list_users(store.db)
         titles = dict(briefing.dossiers)
         counts = {d: sum(1 for a in briefing.actions if d in a.entry.dossiers) for d, _ in briefing.dossiers}
@@ -119,9 +136,14 @@ async def dossier(request: Request, user: User, csrf: str, form: dict[str, str] 
         now = werkplek.clock()
         today = now.astimezone(AMS).date()
         with werkplek.store() as store:
-            briefing: Briefing = pipeline.briefing(store, config, now, dossier_scope(today, now, dossier_id))
-            people = pipeline.woordvoerders(store, config, dossier_id, now)
-            stored = _stored_moments(store, [m.id for a in briefing.actions for m in a.moments])
+            key = werkplek.cache.key(("dossier", dossier_id), store.db, pipeline.rules_version(config.rules), now)
+
+            def fresh() -> tuple[Briefing, list[Any], set[str]]:
+                found = pipeline.briefing(store, config, now, dossier_scope(today, now, dossier_id))
+                people = pipeline.woordvoerders(store, config, dossier_id, now)
+                return found, people, _stored_moments(store, [m.id for a in found.actions for m in a.moments])
+
+            briefing, people, stored = werkplek.cache.get(key, fresh)
             users = accounts.list_users(store.db)
             changes = accounts.rules_log(store.db, dossier_id, limit=5)
         titles = dict(briefing.dossiers)
