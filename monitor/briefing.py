@@ -42,6 +42,7 @@ from .models import (
     Meeting,
     Moment,
     MomentKind,
+    Question,
     SourceHealth,
     SourceState,
     Update,
@@ -157,6 +158,7 @@ class KamerEntry:
     new: bool  # the zaak (or document) itself is new in the period
     first_seen: str
     item_ids: list[str]  # every item the entry stands for (for the digest's coverage)
+    question: Question | None = None  # Kamervragen: open, uitstel, beantwoord or te laat as of the briefing
 
     @property
     def group(self) -> str:
@@ -386,7 +388,8 @@ class _Builder:
             if active:
                 actions.append(self._action(entry, active))
             if rest:
-                closed.append(Action(entry, rest, [], []))
+                # A Stemmingen that is past still tells how its moties fared (the week's memo and sheets).
+                closed.append(Action(entry, rest, [], self._votes(entry, rest)))
         actions.sort(key=lambda a: (a.deadline is None, a.deadline or date.max, a.entry.meeting.start or datetime.max.replace(tzinfo=AMS), a.key))
         closed.sort(key=lambda a: (a.entry.meeting.day or date.max, a.key))
         agenda = sorted(
@@ -489,6 +492,10 @@ class _Builder:
 
     def _action(self, entry: MeetingEntry, moments: list[Moment]) -> Action:
         woordvoerders = next((m.woordvoerders for m in moments if m.woordvoerders), [])
+        return Action(entry, moments, woordvoerders, self._votes(entry, moments))
+
+    def _votes(self, entry: MeetingEntry, moments: list[Moment]) -> list[KamerEntry]:
+        """For a Stemmingen: the moties and amendementen on its agenda that touch the meeting's dossiers."""
         votes: list[KamerEntry] = []
         if any(m.kind is MomentKind.STEMMING for m in moments):
             refs = [f"{entry.meeting.item_id.split(':', 1)[0]}:zaak/{z.id}" for z in entry.meeting.zaken]
@@ -507,7 +514,7 @@ class _Builder:
                     KamerEntry(item_id, zaak, None, [], sorted({m.dossier for m in found}, key=self.ids.index), self._reasons(found),
                                [], False, self.view.first_seen(item_id) or "", [item_id])
                 )
-        return Action(entry, moments, woordvoerders, votes)
+        return votes
 
     # ------------------------------------------------------------------ news
 
@@ -602,6 +609,7 @@ class _Builder:
             new=new,
             first_seen=self.view.first_seen(item.id) or "",
             item_ids=[item.id],
+            question=zaak.question(self.view.as_of.date()) if zaak is not None else None,
         )
 
     def _dossiers(self, matches: Iterable[Match]) -> list[str]:

@@ -51,6 +51,8 @@ examples:
   monitor woordvoerders jeugd         whom to brief on a dossier, and why
   monitor digest --send               send today's digest by email
   monitor calendar -o kalender.ics    the lobbykalender for Outlook
+  monitor export -o memo.docx         this week's Lobbymemo in Word (.xlsx, .csv: the sheets)
+  monitor feed jeugd -o jeugd.atom    an Atom feed of a dossier for a feed reader
   monitor schedule                    run unattended (fetch, digest on working days)
   monitor web                         the werkplek in a browser (after monitor users add NAME --role ...)
 
@@ -467,8 +469,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
         why = holiday_name(now.date()) or "weekend"
         print(f"{format_nl(now, with_time=False)} is no working day ({why}): no digest", file=sys.stderr)
         return EXIT_OK
-    if (args.send or args.test) and config.sources.email is None:
-        raise ConfigError([_no_email_problem(config)])
+    mail_recipients = any(not dg.webhook.is_webhook(r) for r in dg.recipients_for(config.rules, args.to))
+    if (args.test or (args.send and mail_recipients)) and config.sources.email is None:
+        raise ConfigError([_no_email_problem(config)])  # webhook recipients alone need no mail server
     if args.test:
         from .pipeline import send_test_digest
 
@@ -481,7 +484,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             store.close()
         print(f"sent to {args.test}: {subject} (a test: nothing queued, the daily digest is unaffected)")
         return EXIT_OK
-    if args.to and not dg.recipients_for(config.rules).get(args.to.strip().lower()):
+    if args.to and not dg.recipients_for(config.rules).get(dg.recipient_id(args.to)):
         print(f"note: {args.to} is no recipient in {config.rules.path}; it gets every dossier", file=sys.stderr)
     store = _open_store(args)
     try:
@@ -497,7 +500,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 print(f"preview of {digests[0].recipient}'s digest written to {args.preview} (nothing queued or sent)", file=sys.stderr)
                 return EXIT_OK
             for digest in digests:
-                text, _ = dg.render_digest(digest)
+                # A webhook gets the short form: show that one.
+                text = dg.webhook.render_digest(digest).body if dg.webhook.is_webhook(digest.recipient) else dg.render_digest(digest)[0]
                 print(f"==== aan: {digest.recipient} · {digest.subject()} ====\n{text.rstrip()}\n")
             print("(dry run: nothing queued or sent; add --send to send)", file=sys.stderr)
             return EXIT_OK
@@ -557,7 +561,7 @@ def _format_audit(recipient: str, rows: list[dict[str, Any]]) -> str:
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Write (or serve) the lobbykalender as iCalendar."""
     from .deliver.calendar import calendar_secret, serve_calendar, subscribe_urls
-    from .pipeline import calendar
+    from .pipeline import calendar, feed
 
     config = _load(args)
     if args.dossier:
@@ -585,11 +589,19 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             finally:
                 store.close()
 
+        def render_feed(dossier: str | None) -> bytes:
+            store = Store(db_path)
+            try:
+                return feed(config, store, current_time(), dossier)
+            finally:
+                store.close()
+
         try:
-            server = serve_calendar(render, config.rules, calendar_secret(db_path), host, port)
+            server = serve_calendar(render, config.rules, calendar_secret(db_path), host, port, feed_render=render_feed)
         except OSError as exc:
             raise RuntimeFailure(f"cannot serve on {host}:{port}: {exc.strerror}") from None
         print(f"serving the lobbykalender at {server.url_for('alle')} (monitor calendar --urls lists every dossier's); Ctrl-C stops", file=sys.stderr)
+        print(f"and the Atom feed at {server.feed_url_for('alle')} (monitor feed --urls lists every dossier's)", file=sys.stderr)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
@@ -611,6 +623,99 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Write the Atom feed of one dossier or all, or list the feeds' secret URLs."""
+    from .deliver.calendar import calendar_secret, feed_urls
+    from .pipeline import feed
+
+    config = _load(args)
+    if args.dossier:
+        _dossier(config, args.dossier)
+    if args.urls:
+        _open_store(args).close()  # the secret lives next to a usable database
+        base = args.base_url or f"http://{config.sources.calendar.host}:{config.sources.calendar.port}/feed/"
+        for name, url in feed_urls(base, calendar_secret(_db_path(args)), list(config.rules.dossiers)).items():
+            if args.dossier in (None, name):
+                print(f"{name}\t{url}")
+        return EXIT_OK
+    output = Path(args.output) if args.output and args.output != "-" else None
+    if output is not None:
+        _check_output(output)
+    now = _now(args)
+    store = _open_store(args)
+    try:
+        body = feed(config, store, now, args.dossier)
+    finally:
+        store.close()
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return EXIT_OK
+    _write_file(output, body)
+    print(f"written to {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the week's Lobbymemo (Word) or its sheets (Excel, CSV)."""
+    from .pipeline import EXPORT_FORMATS, Scope, export
+    from .render.docx import TemplateError
+    from .render.sheets import SHEETS
+
+    output = Path(args.output) if args.output and args.output != "-" else None
+    if output is not None:
+        _check_output(output)
+    fmt = args.format
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        if suffix not in EXPORT_FORMATS:
+            raise UsageError("give --format docx, xlsx or csv, or an --output whose name ends in .docx, .xlsx or .csv")
+        fmt = suffix
+    if output is None and fmt != "csv":
+        raise UsageError(f"--format {fmt} makes a file for {'Word' if fmt == 'docx' else 'Excel'}: give --output FILE.{fmt}")
+    if args.sheet and fmt != "csv":
+        raise UsageError("--sheet chooses the table of a CSV; an .xlsx has every sheet")
+    if args.template and fmt != "docx":
+        raise UsageError("--template is a Word template for --format docx")
+    config = _load(args)
+    now = _now(args)
+    week = args.week or "{}-W{:02d}".format(*now.isocalendar()[:2])
+    try:
+        scope = Scope.iso_week(week, now)
+    except ValueError as exc:
+        raise UsageError(f"--week: {exc}") from None
+    if args.dossier:
+        scope.dossiers = [_dossier(config, args.dossier).id]
+    store = _open_store(args)
+    try:
+        template = Path(args.template) if args.template else config.sources.export.template  # sources.yaml: export.template
+        body = export(config, store, now, scope, fmt, week=week, sheet=args.sheet or SHEETS[0], template=template)
+    except TemplateError as exc:
+        raise UsageError(f"--template: {exc}") from None
+    finally:
+        store.close()
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return EXIT_OK
+    _write_file(output, body)
+    print(f"written to {output} ({fmt}, week {week.upper()})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_output(path: Path) -> None:
+    """Refuse an output path that cannot be written before any work is done."""
+    if path.is_dir():
+        raise UsageError(f"--output {path} is a folder; give a file name, e.g. {path / 'export'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output: the folder {path.parent} does not exist; create it first or choose another path")
+
+
+def _write_file(path: Path, body: bytes) -> None:
+    try:
+        path.write_bytes(body)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def cmd_schedule(args: argparse.Namespace) -> int:
     """Run unattended: fetch each source at its interval, the digest on working days."""
     from .jobs import Jobs
@@ -630,6 +735,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         server = jobs.serve_calendar()
         stoppers.append(server.stop)
         print(f"lobbykalender: {server.url_for('alle')}", file=sys.stderr)
+        print(f"Atom feed: {server.feed_url_for('alle')}", file=sys.stderr)
     if args.web_port:
         from .web.app import serve_in_thread
 
@@ -891,6 +997,62 @@ examples:
     calendar.add_argument("--port", type=int, help="with --serve: the port (default: calendar.port or 8765)")
     _common(calendar, suppress=True)
     calendar.set_defaults(func=cmd_calendar)
+
+    feed = commands.add_parser(
+        "feed",
+        help="an Atom feed of a dossier (or all) for feed readers",
+        description=(
+            "Write an Atom feed of one dossier, or of all: the actions with a deadline in the coming three weeks, "
+            "meetings that moved, were cancelled or are new on the agenda (each change a new entry), and the new "
+            "Kamer items and press of the last two weeks, in the report's words. Entry ids are stable tag: URIs and "
+            "'updated' is when monitor saw the change, so feed readers show news once. `monitor calendar --serve` "
+            "(or calendar.serve: true) also serves every feed at its own secret URL; --urls lists them."
+        ),
+        epilog="""\
+examples:
+  monitor feed --output alle.atom                 every dossier
+  monitor feed jeugd --output jeugd.atom          one dossier
+  monitor feed --urls --base-url https://monitor.gemeente.nl/feed/   the secret URLs of the served feeds
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feed.add_argument("dossier", nargs="?", metavar="DOSSIER", help="a dossier id from rules.yaml (default: all dossiers)")
+    feed.add_argument("--output", "-o", metavar="FILE.atom", help="write to FILE instead of stdout")
+    feed.add_argument("--urls", action="store_true", help="print each served feed's URL (with its secret token) and exit")
+    feed.add_argument("--base-url", metavar="URL", help="with --urls: the address readers use, e.g. https://monitor.gemeente.nl/feed/ behind your web server")
+    _common(feed, suppress=True)
+    feed.set_defaults(func=cmd_feed)
+
+    export = commands.add_parser(
+        "export",
+        help="the week's Lobbymemo in Word, or its moments, stemmingen and items for Excel",
+        description=(
+            "Write one ISO week as a file. docx: the Lobbymemo in Word (the actions by deadline, the week's meetings "
+            "with their agenda and changes, the Stemmingen with each motie's standing, what changed, and per dossier "
+            "the new Kamer items and press), in Word's built-in styles so a --template restyles it. xlsx: the sheets "
+            "Momenten, Stemmingen, Vergaderingen and Items, with real dates, a frozen header and filters. csv: one "
+            "of those sheets (--sheet, default momenten) for Dutch Excel: UTF-8 with BOM, ';' between fields. "
+            "The format follows the --output name unless --format says otherwise. Reads only; --now shows a past week "
+            "as it was known then."
+        ),
+        epilog="""\
+examples:
+  monitor export --output lobbymemo.docx                   this week's memo in Word
+  monitor export --week 2026-W50 --format docx --output week50.docx --template huisstijl.dotx
+  monitor export --week 2026-W50 --output week50.xlsx      the four sheets for Excel
+  monitor export --week 2026-W50 --sheet stemmingen --output stemmingen.csv
+  monitor export --dossier jeugd --output jeugd.xlsx       one dossier only
+""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--week", metavar="YYYY-Www", help="the ISO week, e.g. 2026-W50 (default: the current week)")
+    export.add_argument("--format", choices=("docx", "xlsx", "csv"), help="docx (Word), xlsx (Excel) or csv (default: from the --output name)")
+    export.add_argument("--output", "-o", metavar="FILE", help="the file to write (csv may go to stdout with '-' or without --output)")
+    export.add_argument("--dossier", metavar="ID", help="only this dossier (default: all)")
+    export.add_argument("--sheet", choices=("momenten", "stemmingen", "vergaderingen", "items"), help="with csv: which table (default: momenten)")
+    export.add_argument("--template", metavar="FILE.docx", help="with docx: a Word document or template (.docx, .dotx) whose styles, page set-up, header and footer the memo takes (default: export.template in sources.yaml)")
+    _common(export, suppress=True)
+    export.set_defaults(func=cmd_export)
 
     schedule = commands.add_parser(
         "schedule",

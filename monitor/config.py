@@ -33,6 +33,8 @@ DEFAULT_LEAD_TIMES = {"brief": 5, "inbreng": 3, "agendering": 2, "positionpaper"
 DEFAULT_EVERY = {"feed": 30 * 60, "tk": 15 * 60}
 TK_DEFAULT_BASE_URL = "https://gegevensmagazijn.tweedekamer.nl"
 PRIORITIES = ("hoog", "normaal", "laag")
+# Spoedmeldingen (urgent alerts between digests), by kind of change; a dossier gets all by default.
+SPOED_KINDS = ("verplaatst", "geannuleerd", "stemmingslijst", "deadline_vandaag")
 
 
 # ---------------------------------------------------------------------------- errors
@@ -93,6 +95,20 @@ class SmtpConfig:
     username: str | None = None
     password_env: str | None = "MONITOR_SMTP_PASSWORD"
     timeout: int = 30
+    auth: str = "password"  # password | oauth2 (Microsoft 365, XOAUTH2) | bearer (a token from token_env)
+    oauth2: OAuth2Config | None = None
+    token_env: str | None = None  # auth: bearer; default MONITOR_SMTP_TOKEN
+
+
+@dataclass
+class OAuth2Config:
+    """An app registered in Microsoft Entra ID that may send mail (SMTP.SendAsApp); its secret only from the environment."""
+
+    tenant_id: str
+    client_id: str
+    client_secret_env: str = "MONITOR_SMTP_CLIENT_SECRET"
+    authority_host: str = "login.microsoftonline.com"
+    scope: str = "https://outlook.office365.com/.default"
 
 
 @dataclass
@@ -103,6 +119,7 @@ class EmailConfig:
     smtp: SmtpConfig
     reply_to: str | None = None
     unsubscribe: str | None = None  # mailto: address for List-Unsubscribe
+    max_html_kb: int = 90  # a longer HTML part moves its tail to an attachment (Gmail clips at ~102 KB)
 
 
 @dataclass
@@ -125,6 +142,13 @@ class CalendarConfig:
 
 
 @dataclass
+class ExportConfig:
+    """`monitor export` defaults: the Word template of the Lobbymemo (a path relative to sources.yaml)."""
+
+    template: Path | None = None
+
+
+@dataclass
 class HttpConfig:
     """Settings of the shared HTTP client."""
 
@@ -144,6 +168,7 @@ class SourcesConfig:
     digest: DigestConfig = field(default_factory=DigestConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     path: str = "sources.yaml"
 
     def get(self, source_id: str) -> SourceConfig | None:
@@ -181,10 +206,11 @@ class DossierConfig:
     rules: list[RuleConfig]
     exclude: str | None = None
     exclude_ast: Any = None
-    recipients: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # email addresses and Apprise webhook URLs
     lead_times: dict[str, int] = field(default_factory=dict)  # already merged with the defaults
     woordvoerders: WoordvoerderOverrides = field(default_factory=WoordvoerderOverrides)
     line: int | None = None
+    spoed: tuple[str, ...] = SPOED_KINDS  # which changes warrant a spoedmelding; () = none
 
 
 @dataclass
@@ -384,7 +410,7 @@ def load_sources(path: str | Path) -> SourcesConfig:
         raise ConfigError(reader.problems)
     if root is None:
         raise ConfigError([Problem(str(path), 1, "the file is empty", "add a 'sources:' list")])
-    top = reader.mapping(root, "sources.yaml", ("sources", "email", "digest", "calendar", "http"), ("sources",))
+    top = reader.mapping(root, "sources.yaml", ("sources", "email", "digest", "calendar", "http", "export"), ("sources",))
     sources: list[SourceConfig] = []
     if "sources" in top:
         key_node, node = top["sources"]
@@ -410,6 +436,8 @@ def load_sources(path: str | Path) -> SourcesConfig:
         config.calendar = _read_calendar(reader, top["calendar"][1])
     if "http" in top:
         config.http = _read_http(reader, top["http"][1])
+    if "export" in top:
+        config.export = _read_export(reader, top["export"][1], path.parent)
     if reader.problems:
         raise ConfigError(reader.problems)
     return config
@@ -459,7 +487,7 @@ def _read_source(reader: _Reader, node: Node) -> SourceConfig | None:
 
 
 def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
-    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe"), ("from", "smtp"))
+    fields = reader.mapping(node, "email", ("from", "smtp", "reply_to", "unsubscribe", "max_html_kb"), ("from", "smtp"))
     if not fields:
         return None
     sender = reader.string(fields["from"][1], "email", "from") if "from" in fields else None
@@ -472,7 +500,7 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
     smtp = None
     if "smtp" in fields:
         snode = fields["smtp"][1]
-        sf = reader.mapping(snode, "email.smtp", ("host", "port", "security", "username", "password_env", "password", "timeout"), ("host",))
+        sf = reader.mapping(snode, "email.smtp", ("host", "port", "security", "username", "password_env", "password", "timeout", "auth", "oauth2", "token_env"), ("host",))
         if "password" in sf:
             reader.problem(sf["password"][0], "email.smtp: a password must never be written in a file", "remove it and set password_env: MONITOR_SMTP_PASSWORD, then export that variable")
         host = reader.string(sf["host"][1], "email.smtp", "host") if "host" in sf else None
@@ -491,11 +519,42 @@ def _read_email(reader: _Reader, node: Node) -> EmailConfig | None:
             smtp.password_env = reader.string(sf["password_env"][1], "email.smtp", "password_env")
         if "timeout" in sf:
             smtp.timeout = reader.integer(sf["timeout"][1], "email.smtp", "timeout", minimum=1) or smtp.timeout
+        _read_smtp_auth(reader, snode, sf, smtp)
     config = EmailConfig(sender=sender or "", smtp=smtp or SmtpConfig(host=""))
     for key in ("reply_to", "unsubscribe"):
         if key in fields:
             setattr(config, key, reader.string(fields[key][1], "email", key))
+    if "max_html_kb" in fields:
+        config.max_html_kb = reader.integer(fields["max_html_kb"][1], "email", "max_html_kb", minimum=20) or config.max_html_kb
     return config
+
+
+def _read_smtp_auth(reader: _Reader, node: Node, sf: dict[str, tuple[Node, Node]], smtp: SmtpConfig) -> None:
+    """email.smtp's sign-in: auth (password | oauth2 | bearer), the oauth2 app, token_env."""
+    if "auth" in sf:
+        auth = reader.string(sf["auth"][1], "email.smtp", "auth")
+        if auth not in ("password", "oauth2", "bearer"):
+            reader.problem(sf["auth"][1], f"email.smtp: auth must be password, oauth2 or bearer, not '{auth}'", "Microsoft 365: auth: oauth2 with an oauth2: {tenant_id: ..., client_id: ...} block")
+            return
+        smtp.auth = auth
+    if "oauth2" in sf:
+        onode = sf["oauth2"][1]
+        if smtp.auth != "oauth2":
+            reader.problem(sf["oauth2"][0], f"email.smtp: an oauth2 block, but auth is {smtp.auth}", "add auth: oauth2 to sign in with it")
+        of = reader.mapping(onode, "email.smtp.oauth2", ("tenant_id", "client_id", "client_secret_env", "client_secret", "authority_host", "scope"), ("tenant_id", "client_id"))
+        if "client_secret" in of:
+            reader.problem(of["client_secret"][0], "email.smtp.oauth2: a client secret must never be written in a file", "remove it and set client_secret_env: MONITOR_SMTP_CLIENT_SECRET, then export that variable")
+        values = {key: reader.string(of[key][1], "email.smtp.oauth2", key) for key in ("tenant_id", "client_id", "client_secret_env", "authority_host", "scope") if key in of}
+        if values.get("tenant_id") and values.get("client_id"):
+            smtp.oauth2 = OAuth2Config(**{k: v for k, v in values.items() if v})
+    elif smtp.auth == "oauth2":
+        reader.problem(sf["auth"][1], "email.smtp: auth: oauth2 needs an oauth2 block", "add oauth2: {tenant_id: ..., client_id: ..., client_secret_env: MONITOR_SMTP_CLIENT_SECRET}")
+    if "token_env" in sf:
+        smtp.token_env = reader.string(sf["token_env"][1], "email.smtp", "token_env")
+        if smtp.auth != "bearer":
+            reader.problem(sf["token_env"][0], f"email.smtp: token_env is for auth: bearer, but auth is {smtp.auth}", "add auth: bearer, or remove token_env")
+    if smtp.auth in ("oauth2", "bearer") and not smtp.username:
+        reader.problem(sf["auth"][1] if "auth" in sf else node, f"email.smtp: auth: {smtp.auth} needs the mailbox to sign in as", "add username: monitor@gemeente.nl (the mailbox the app may send as)")
 
 
 def _read_digest(reader: _Reader, node: Node) -> DigestConfig:
@@ -529,6 +588,20 @@ def _read_calendar(reader: _Reader, node: Node) -> CalendarConfig:
         config.port = reader.integer(fields["port"][1], "calendar", "port", minimum=1) or config.port
     if "reminder" in fields:
         config.reminder = _reminder_time(reader, fields["reminder"][1])
+    return config
+
+
+def _read_export(reader: _Reader, node: Node, directory: Path) -> ExportConfig:
+    fields = reader.mapping(node, "export", ("template",))
+    config = ExportConfig()
+    if "template" in fields:
+        text = reader.string(fields["template"][1], "export", "template")
+        if text:
+            template = directory / Path(text).expanduser()
+            if not template.is_file():
+                reader.problem(fields["template"][1], f"export: the Word template {template} does not exist",
+                               "give the path of a .docx or .dotx, relative to sources.yaml, e.g. template: huisstijl.dotx")
+            config.template = template
     return config
 
 
@@ -629,7 +702,7 @@ def _read_dossier(
     reader: _Reader, dossier_id: str, node: Node, default_lead: dict[str, int], source_ids: set[str] | None
 ) -> DossierConfig | None:
     where = f"dossier '{dossier_id}'"
-    allowed = ("title", "rules", "exclude", "recipients", "lead_times", "woordvoerders")
+    allowed = ("title", "rules", "exclude", "recipients", "lead_times", "woordvoerders", "spoed")
     fields = reader.mapping(node, where, allowed, ("rules",))
     if not fields and not (isinstance(node, MappingNode) and node.value == []):
         return None
@@ -659,10 +732,10 @@ def _read_dossier(
             exclude_ast = _parse(reader, fields["exclude"][1], f"{where}, exclude", exclude, allow_pure_not=False)
     recipients: list[str] = []
     if "recipients" in fields:
-        recipients = reader.string_list(fields["recipients"][1], where, "recipients") or []
-        for address in recipients:
-            if not _EMAIL.match(address):
-                reader.problem(fields["recipients"][1], f"{where}: '{address}' is not an email address")
+        recipients = _read_recipients(reader, fields["recipients"][1], where)
+    spoed = SPOED_KINDS
+    if "spoed" in fields:
+        spoed = _read_spoed(reader, fields["spoed"][1], where)
     lead_times = dict(default_lead)
     if "lead_times" in fields:
         lead_times.update(_read_lead_times(reader, fields["lead_times"][1], where))
@@ -673,7 +746,52 @@ def _read_dossier(
             overrides.pin = reader.string_list(wf["pin"][1], f"{where}.woordvoerders", "pin") or []
         if "exclude" in wf:
             overrides.exclude = reader.string_list(wf["exclude"][1], f"{where}.woordvoerders", "exclude") or []
-    return DossierConfig(dossier_id, title or dossier_id, rules, exclude, exclude_ast, recipients, lead_times, overrides)
+    return DossierConfig(dossier_id, title or dossier_id, rules, exclude, exclude_ast, recipients, lead_times, overrides, spoed=spoed)
+
+
+def _read_recipients(reader: _Reader, node: Node, where: str) -> list[str]:
+    """Email addresses and Apprise webhook URLs, each checked on its own line."""
+    if isinstance(node, SequenceNode):
+        found = [(child, reader.string(child, where, "recipients")) for child in node.value]
+    else:
+        found = [(node, value) for value in reader.string_list(node, where, "recipients") or []]
+    recipients: list[str] = []
+    for child, address in found:
+        if address is None:
+            continue
+        recipients.append(address)
+        if "://" in address:
+            # Imported only when a webhook is configured: Apprise loads its plugins on import.
+            from .deliver.webhook import check_url
+
+            problem = check_url(address)
+            if problem is not None:
+                message, hint = problem
+                reader.problem(child, f"{where}: {message}", hint)
+        elif not _EMAIL.match(address):
+            reader.problem(child, f"{where}: '{address}' is not an email address", "write an address (naam@gemeente.nl) or a webhook URL (e.g. jsons://host/path)")
+    return recipients
+
+
+def _read_spoed(reader: _Reader, node: Node, where: str) -> tuple[str, ...]:
+    """`spoed: true|false` or a list of the kinds of change that warrant a spoedmelding."""
+    hint = f"write spoed: true, spoed: false or a list of: {', '.join(SPOED_KINDS)}"
+    if isinstance(node, ScalarNode) and isinstance(_constructor.construct_object(node), bool):
+        return SPOED_KINDS if _constructor.construct_object(node) else ()
+    if not isinstance(node, SequenceNode):
+        reader.problem(node, f"{where}: 'spoed' must be true, false or a list, not {_describe(node)}", hint)
+        return SPOED_KINDS
+    kinds: list[str] = []
+    for child in node.value:
+        kind = reader.string(child, where, "spoed")
+        if kind is None:
+            continue
+        if kind not in SPOED_KINDS:
+            close = _closest(kind, SPOED_KINDS)
+            reader.problem(child, f"{where}: unknown spoed kind '{kind}'", f"did you mean '{close}'?" if close else hint)
+        elif kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
 
 
 def _read_rule(reader: _Reader, where: str, node: Node, source_ids: set[str] | None) -> RuleConfig | None:

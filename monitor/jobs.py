@@ -77,7 +77,7 @@ class Jobs:
         config = self.current_config()
         store = Store(self.db_path)
         try:
-            runs, _ = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress)
+            runs, _ = fetch_and_match(config, store, self.clock(), only=source_ids, progress=self.progress, connect=self.connect)
         finally:
             store.close()
         for run in runs:
@@ -89,7 +89,9 @@ class Jobs:
         from .pipeline import send_digests
 
         config = self.current_config()
-        if config.sources.email is None:
+        from .deliver.webhook import is_webhook
+
+        if config.sources.email is None and not any(is_webhook(r) for d in config.rules.dossiers.values() for r in d.recipients):
             log.warning("digest: no email section in sources.yaml any more; nothing sent")
             return
         store = Store(self.db_path)
@@ -104,9 +106,9 @@ class Jobs:
             log.warning("digest to %s not sent (%s): %s", failure.recipient, later, failure.error)
 
     def serve_calendar(self) -> CalendarServer:
-        """Start the lobbykalender server configured in sources.yaml (`calendar:`)."""
+        """Start the lobbykalender server configured in sources.yaml (`calendar:`), with the Atom feeds."""
         from .deliver.calendar import calendar_secret, serve_calendar
-        from .pipeline import calendar
+        from .pipeline import calendar, feed
 
         config = self.current_config()
         Store(self.db_path).close()  # create the schema before the first request
@@ -118,4 +120,12 @@ class Jobs:
             finally:
                 store.close()
 
-        return serve_calendar(render, config.rules, calendar_secret(self.db_path), config.sources.calendar.host, config.sources.calendar.port)
+        def render_feed(dossier: str | None) -> bytes:
+            store = Store(self.db_path)
+            try:
+                return feed(self.current_config(), store, self.clock(), dossier)
+            finally:
+                store.close()
+
+        return serve_calendar(render, config.rules, calendar_secret(self.db_path), config.sources.calendar.host,
+                              config.sources.calendar.port, feed_render=render_feed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -393,6 +393,8 @@ class DocumentRef:
     soort: str | None
     titel: str | None
     onderwerp: str | None
+    datum: date | None = None
+    url: str | None = None
 
     @property
     def label(self) -> str:
@@ -528,6 +530,7 @@ class Zaak:
     commissie: Commissie | None
     kamerstuk: str | None  # the Kamerstukdossier number, '31839' or '36800-XV'
     activiteit_ids: list[str]
+    gericht_aan: list[str] = field(default_factory=list)  # Kamervragen: the bewindspersonen asked
 
     @classmethod
     def from_item(cls, item: Item) -> Zaak:
@@ -549,7 +552,36 @@ class Zaak:
             commissie=Commissie.parse(data.get("commissie")),
             kamerstuk=_kamerstuk(data.get("kamerstukdossier")),
             activiteit_ids=[str(a) for a in data.get("activiteit_ids") or []],
+            gericht_aan=[str(a) for a in data.get("gericht_aan") or []],
         )
+
+    @property
+    def is_question(self) -> bool:
+        """Schriftelijke Kamervragen (the kind that gets a written answer within three weeks)."""
+        return self.soort.lower() == "schriftelijke vragen"
+
+    def question(self, today: date) -> Question | None:
+        """The state of Kamervragen on `today` (None for other zaken), from the documents the zaak has.
+
+        Beantwoord: an "Antwoord schriftelijke vragen" document; uitstel: a "Mededeling (uitstel
+        antwoord)"; te laat: three weeks after the questions without either; else open. Only
+        documents dated on or before `today` count, so a past report tells the state of then.
+        """
+        if not self.is_question:
+            return None
+        known = [d for d in self.documenten if d.datum is None or d.datum <= today]
+        answer = next((d for d in reversed(known) if (d.soort or "").lower().startswith("antwoord")), None)
+        delay = next((d for d in reversed(known) if "uitstel" in (d.soort or "").lower()), None)
+        due = self.gestart_op + timedelta(days=QUESTION_TERM_DAYS) if self.gestart_op else None
+        if answer is not None:
+            state = QuestionState.BEANTWOORD
+        elif delay is not None:
+            state = QuestionState.UITSTEL
+        elif due is not None and today > due:
+            state = QuestionState.TE_LAAT
+        else:
+            state = QuestionState.OPEN
+        return Question(state, due, answer, delay)
 
     @property
     def votable(self) -> bool:
@@ -574,6 +606,28 @@ class Zaak:
             if besluit.votes:
                 return besluit.votes
         return ()
+
+
+QUESTION_TERM_DAYS = 21  # Reglement van Orde: a written answer within three weeks, or a notice of delay
+
+
+class QuestionState(StrEnum):
+    """Where Kamervragen stand."""
+
+    OPEN = "open"
+    UITSTEL = "uitstel"
+    BEANTWOORD = "beantwoord"
+    TE_LAAT = "te laat"
+
+
+@dataclass(frozen=True)
+class Question:
+    """The state of Kamervragen with the documents that decide it."""
+
+    state: QuestionState
+    due: date | None  # three weeks after the questions were filed
+    answer: DocumentRef | None
+    delay: DocumentRef | None
 
 
 @dataclass
@@ -622,6 +676,10 @@ class Woordvoerder:
     reden: str
     persoon_id: str | None = None
     score: float = 0.0
+    # Seconds of their own non-chair turns on the dossier in the newest transcripts, and per
+    # debate {titel, datum, seconden, passage, parlisid}: what the transcripts say they did.
+    spreektijd_s: int = 0
+    debatten: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -697,4 +755,7 @@ def _zaak_ref(value: dict[str, Any]) -> ZaakRef:
 
 
 def _document_ref(value: dict[str, Any]) -> DocumentRef:
-    return DocumentRef(str(value["id"]), _text(value.get("documentnummer")), _text(value.get("soort")), _text(value.get("titel")), _text(value.get("onderwerp")))
+    return DocumentRef(
+        str(value["id"]), _text(value.get("documentnummer")), _text(value.get("soort")), _text(value.get("titel")), _text(value.get("onderwerp")),
+        _day(value.get("datum")), _text(value.get("url")),
+    )

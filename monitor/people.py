@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import transcripts, wording
 from .kamer import KamerIndex, commissie_leden, is_debate, personen
 from .models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Item, Meeting, Person, Woordvoerder, Zaak
 
 if TYPE_CHECKING:
     from .config import RulesConfig
+    from .transcripts import SpokenOn
     from .store import View
 
 LOOKBACK_DAYS = 365
@@ -44,6 +46,10 @@ WEIGHT_MEDEINDIENER = 1.0
 WEIGHT_DEBATE = 2.0  # deelnemer of a debate (commissiedebat, plenary, tweeminutendebat, ...)
 WEIGHT_MEETING = 1.0  # deelnemer of another meeting (rondetafelgesprek, procedurevergadering, ...)
 WEIGHT_COMMISSIE = 0.5
+# Speaking on the dossier in a debate (from the transcript) is the strongest sign of all: per
+# debate, plus up to as much again for a long contribution (one point per ten minutes).
+WEIGHT_SPOKE = 4.0
+WEIGHT_SPOKE_MAX_EXTRA = 4.0
 
 # ActiviteitActor relaties that mean "this member takes part"; Afgemeld, Bewindspersoon c.a.,
 # Deelnemende fractie and Volgcommissie do not name a woordvoerder.
@@ -82,6 +88,7 @@ class _Person:
     filed: Counter[tuple[str, bool]] = field(default_factory=Counter)  # (soort, as indiener) -> n
     meetings: list[tuple[str, str]] = field(default_factory=list)  # (date, label)
     commissie: str | None = None
+    spoke: list[dict[str, Any]] = field(default_factory=list)  # per debate: titel, datum, seconden, passage
 
     def see(self, naam: str | None, fractie: str | None, when: str) -> None:
         if naam and (len(naam) > len(self.naam) or not self.naam):
@@ -115,9 +122,15 @@ def woordvoerders_for(
     zaken = index.dossier_items(dossier_ids, [KIND_ZAAK], published_from=since, published_to=(today + timedelta(days=1)).isoformat())
     meetings = _dossier_meetings(view, index, dossier_ids, today - timedelta(days=LOOKBACK_DAYS), today + timedelta(days=LOOKAHEAD_DAYS))
     register = personen(view, today)
+    spoken: dict[str, list[SpokenOn]] = {}
+    for found in transcripts.spoken_on_view(view, dossier_ids, since, today.isoformat()):
+        spoken.setdefault(found.dossier, []).append(found)
     out: dict[str, list[Woordvoerder]] = {}
     for dossier_id in dossier_ids:
-        out[dossier_id] = _rank(view, rules_config, dossier_id, zaken.get(dossier_id, []), meetings.get(dossier_id, []), register, since, until, limit)
+        out[dossier_id] = _rank(
+            view, rules_config, dossier_id, zaken.get(dossier_id, []), meetings.get(dossier_id, []), register, since, until, limit,
+            spoken.get(dossier_id, []),
+        )
     return out
 
 
@@ -131,6 +144,7 @@ def _rank(
     since: str,
     until: str,
     limit: int,
+    spoken: list[SpokenOn] = (),  # type: ignore[assignment]
 ) -> list[Woordvoerder]:
     dossier = rules_config.dossiers[dossier_id]
     today = view.as_of.date().isoformat()
@@ -175,6 +189,13 @@ def _rank(
             if (when, label) not in entry.meetings:
                 entry.meetings.append((when, label))
                 entry.score += weight
+
+    for found in spoken:
+        # The register's style of the name ("A.B. Jansen"), as on moties and deelnemers, when we know who it is.
+        naam = (register.get(found.persoon_id or "") or {}).get("naam") or found.naam
+        entry = person(Person(naam, found.fractie, found.persoon_id), found.datum)
+        entry.spoke.append({"titel": _debate_label(found.activity_soort, found.activity_titel), "datum": found.datum, "seconden": found.seconds, "passage": found.passage, "parlisid": found.parlisid})
+        entry.score += WEIGHT_SPOKE + min(found.seconds / 600, WEIGHT_SPOKE_MAX_EXTRA)
 
     if commissies:
         commissie_id, _ = commissies.most_common(1)[0]
@@ -241,12 +262,16 @@ def _merge_name_only(people: dict[str, _Person]) -> None:
         target.filed.update(source.filed)
         target.meetings += [m for m in source.meetings if m not in target.meetings]
         target.commissie = target.commissie or source.commissie
+        target.spoke += source.spoke
         target.see(source.naam, source.fractie, source.fractie_seen)
 
 
 def _reason(person: _Person, topic: str) -> str:
     """'3 moties over jeugdzorg, deelnemer CD Jeugdbeleid 10-12, lid commissie VWS'."""
     parts: list[str] = []
+    if person.spoke:
+        newest = max(person.spoke, key=lambda s: (s["datum"], s["seconden"]))
+        parts.append(wording.spoke_on(newest["seconden"], newest["titel"], newest["datum"]) + (f" (+{len(person.spoke) - 1} debat)" if len(person.spoke) == 2 else f" (+{len(person.spoke) - 1} debatten)" if len(person.spoke) > 2 else ""))
     filed = [(soort, n) for (soort, own), n in person.filed.most_common() if own]
     co = [(soort, n) for (soort, own), n in person.filed.most_common() if not own]
     for soort, n in filed:
@@ -255,8 +280,8 @@ def _reason(person: _Person, topic: str) -> str:
     for soort, n in co:
         single, plural = _ZAAK_WORDS.get(soort, (soort, soort))
         parts.append(f"mede-indiener {n} {single if n == 1 else plural}")
-    if parts:
-        parts[0] += f" over {topic}"
+    if len(parts) > len(person.spoke[:1]):
+        parts[len(person.spoke[:1])] += f" over {topic}"
     if person.meetings:
         recent = sorted(person.meetings, reverse=True)
         shown = ", ".join(f"{label} {int(d[8:10])}-{int(d[5:7])}" for d, label in recent[:2])
@@ -277,7 +302,11 @@ def _topic(title: str) -> str:
 
 
 def _meeting_label(meeting: Meeting) -> str:
-    soort, onderwerp = meeting.soort, meeting.onderwerp
+    return _debate_label(meeting.soort, meeting.onderwerp)
+
+
+def _debate_label(soort: str, onderwerp: str) -> str:
+    """'CD Jeugdbeleid': the meeting's soort shortened as PA staff write it, then its subject."""
     short = _SOORT_SHORT.get(soort.lower(), soort)
     if onderwerp.lower().startswith(soort.lower()):
         onderwerp = onderwerp[len(soort):].strip(" :-")
@@ -285,7 +314,11 @@ def _meeting_label(meeting: Meeting) -> str:
 
 
 def _out(person: _Person, reason: str) -> Woordvoerder:
-    return Woordvoerder(naam=person.naam, fractie=person.fractie, reden=reason, persoon_id=person.persoon_id, score=person.score)
+    debates = tuple(sorted(person.spoke, key=lambda s: (s["datum"], s["titel"]), reverse=True))
+    return Woordvoerder(
+        naam=person.naam, fractie=person.fractie, reden=reason, persoon_id=person.persoon_id, score=person.score,
+        spreektijd_s=sum(s["seconden"] for s in debates), debatten=debates,
+    )
 
 
 def _date_rank(value: str) -> int:

@@ -5,8 +5,8 @@ them. Each stage reads what the previous one wrote to the database, so any stage
 on its own: `run(fetch=False)` re-reports stored items, and a changed rules.yaml re-matches
 history because every match records the rules version it was made under.
 
-Writing and reading are separate: `run` (with fetching), `fetch_and_match` and `send_digests`
-write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
+Writing and reading are separate: `run` (with fetching), `fetch_and_match` (which also sends the
+spoedmeldingen, `send_alerts`) and `send_digests` write; `briefing`, `report`, `calendar`, `preview_digests`, `woordvoerders` and `source_status`
 only read, as of the moment they are given. The one exception is matching: a read brings the
 matches up to date when rules.yaml changed since they were made (a second read writes nothing).
 """
@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -52,8 +53,12 @@ __all__ = [
     "woordvoerders",
     "source_status",
     "send_digests",
+    "send_alerts",
     "preview_digests",
     "calendar",
+    "EXPORT_FORMATS",
+    "export",
+    "feed",
 ]
 
 
@@ -176,7 +181,33 @@ def match_pending(store: Store, rules: RulesConfig, now: datetime | None = None)
     for item in list(store.items_needing_match(version)):
         store.replace_matches(item, compiled.match(item), version, at)
         count += 1
+    _match_transcripts(store, compiled, version, now)
     return count
+
+
+def _match_transcripts(store: Store, compiled: Any, version: str, now: datetime | None) -> None:
+    """Who spoke on which dossier: the turns of new transcripts (or all, after a rules change) through the same rules."""
+    from .sources import tk
+    from .speakers import SpeakerIndex
+    from .transcripts import refresh_passages
+
+    day = (now or clock()).date()
+    # The register is only read when there is something to match (refresh_passages asks lazily).
+    speakers = _LazySpeakers(lambda: SpeakerIndex(tk.personen(store, day), tk.fractie_namen(store)))
+    refresh_passages(store.db.conn, compiled.match_fields, speakers, version)  # type: ignore[arg-type]
+
+
+class _LazySpeakers:
+    """A SpeakerIndex built on first use: most runs have no new transcript, and the register costs a query."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._index: Any = None
+
+    def persoon_id(self, speaker: Any) -> str | None:
+        if self._index is None:
+            self._index = self._build()
+        return self._index.persoon_id(speaker)
 
 
 # ---------------------------------------------------------------------------- moments
@@ -275,12 +306,45 @@ def fetch_and_match(
     transport: httpx.AsyncBaseTransport | None = None,
     backoff: float = 1.0,
     progress: Callable[[str], None] = lambda message: None,
+    alerts: bool = True,
+    connect: Callable[[Any], Any] | None = None,
 ) -> tuple[list[SourceRun], int]:
-    """Fetch some (or all) sources, match what they brought and store the moments: the scheduler's fetch job."""
+    """Fetch some (or all) sources, match what they brought and store the moments: the scheduler's fetch job.
+
+    Then, unless `alerts=False`, the spoedmeldingen the fetch warrants go out at once (`send_alerts`).
+    """
     runs = asyncio.run(fetch_sources(config, store, now, only=only, transport=transport, backoff=backoff, progress=progress))
     matched = match_pending(store, config.rules)
     refresh_moments(store, config, now)
+    if alerts:
+        send_alerts(config, store, now, connect=connect, progress=progress)
     return runs, matched
+
+
+def send_alerts(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    connect: Callable[[Any], Any] | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Any:
+    """Queue and send the spoedmeldingen for what changed since the last check (see `deliver.alerts`).
+
+    Never raises for a delivery problem: a fetch must not fail because a mail server or webhook
+    is down (the message stays pending and the next run retries it). Returns the `AlertRun`, or
+    None when the check itself failed (logged).
+    """
+    from .deliver.alerts import run_alerts
+
+    try:
+        outcome = run_alerts(store, config, now, connect=connect, match_text=matcher(config.rules).match)
+    except Exception:  # alerting is a side job of the fetch; its failure is logged, the fetch stands
+        log.exception("spoedmeldingen: the check failed")
+        return None
+    if outcome.queued or outcome.failed:
+        progress(f"spoedmeldingen: {len(outcome.queued)} klaargezet, {len(outcome.sent)} verstuurd, {len(outcome.failed)} mislukt")
+    return outcome
 
 
 def send_digests(
@@ -308,16 +372,15 @@ def send_test_digest(config: Config, store: Store, now: datetime, address: str) 
     """
     import smtplib
 
-    from .deliver.digest import render_digest
-    from .deliver.mail import MailError, build_message, connect, describe_error, sender_address
+    from .deliver.digest import digest_message
+    from .deliver.mail import MailError, connect, describe_error, sender_address
 
     email = config.sources.email
     if email is None:
         raise MailError("there is no email section in sources.yaml")
     [digest] = preview_digests(config, store, now, address)
-    text, html = render_digest(digest)
     subject = f"[TEST] {digest.subject()}"
-    message = build_message(email, address, subject, text, html, now)
+    message = digest_message(email, digest, address, subject, now)
     try:
         client = connect(email.smtp)
         try:
@@ -350,3 +413,53 @@ def calendar(config: Config, store: Store, now: datetime, dossier: str | None = 
 def match_item(config: Config, item: Item) -> list[Match]:
     """Run the current rules over one item (for `rules test` and the web view)."""
     return matcher(config.rules).match(item)
+
+
+EXPORT_FORMATS = ("docx", "xlsx", "csv")
+
+
+def export(
+    config: Config,
+    store: Store,
+    now: datetime,
+    scope: Scope,
+    fmt: str,
+    *,
+    week: str | None = None,
+    sheet: str = "momenten",
+    template: Path | None = None,
+) -> bytes:
+    """The briefing for `scope` as of `now` as a file: the Lobbymemo in Word (docx), the sheets in
+    Excel (xlsx), or one sheet (`sheet`, see `render.sheets.SHEETS`) as CSV.
+
+    `week` ('2026-W50') names the memo; `template` is a Word file whose styles the memo takes
+    (raises `render.docx.TemplateError` when it cannot be used).
+    """
+    from . import wording
+    from .render import sheets
+    from .render.docx import to_docx
+    from .render.memo import memo
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    current = briefing(store, config, now, scope)
+    if fmt == "docx":
+        return to_docx(memo(current, week), template, created=now)
+    tables = sheets.sheets(current)
+    if fmt == "xlsx":
+        title = wording.memo_title(week, scope.agenda_from, scope.agenda_to)
+        return sheets.to_xlsx(tables, title=title, created=now)
+    chosen = next((t for t in tables if t.key == sheet), None)
+    if chosen is None:
+        raise ValueError(f"unknown sheet {sheet!r}; choose from {', '.join(sheets.SHEETS)}")
+    return sheets.to_csv(chosen)
+
+
+def feed(config: Config, store: Store, now: datetime, dossier: str | None = None, self_url: str | None = None) -> bytes:
+    """The Atom feed for one dossier or all, as of `now` (KeyError for an unknown dossier)."""
+    from .render.atom import feed_scope, render_feed
+
+    if dossier is not None and dossier not in config.rules.dossiers:
+        raise KeyError(dossier)
+    return render_feed(briefing(store, config, now, feed_scope(now, dossier)), dossier, self_url)
+

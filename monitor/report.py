@@ -56,7 +56,11 @@ def woordvoerders_json(dossier: str, title: str, people: list[Woordvoerder]) -> 
         "dossier": dossier,
         "title": title,
         "woordvoerders": [
-            {"naam": p.naam, "fractie": p.fractie, "reden": p.reden, "persoon_id": p.persoon_id, "score": None if p.score == float("inf") else round(p.score, 2)}
+            {
+                "naam": p.naam, "fractie": p.fractie, "reden": p.reden, "persoon_id": p.persoon_id,
+                "score": None if p.score == float("inf") else round(p.score, 2),
+                "spreektijd_s": p.spreektijd_s, "debatten": list(p.debatten),
+            }
             for p in people
         ],
     }

@@ -21,6 +21,8 @@ from .models import (
     MomentKind,
     MomentStatus,
     Person,
+    Question,
+    QuestionState,
     SourceHealth,
     SourceState,
     Update,
@@ -351,6 +353,26 @@ def new_document(document: Document) -> str:
     return f"nieuw document: {document_label(document)}" + (f" — {document.onderwerp}" if document.onderwerp else "")
 
 
+def question_line(zaak: Zaak, question: Question) -> str:
+    """'Kamervragen aan minister van VWS — beantwoord op do 10 dec', '… — antwoord uiterlijk ma 7 dec', …"""
+    head = "Kamervragen" + (f" aan {_join(zaak.gericht_aan)}" if zaak.gericht_aan else "")
+    if question.state is QuestionState.BEANTWOORD and question.answer is not None:
+        when = f" op {day(question.answer.datum)}" if question.answer.datum else ""
+        number = f" ({question.answer.documentnummer})" if question.answer.documentnummer else ""
+        return f"{head} — beantwoord{when}{number}"
+    if question.state is QuestionState.UITSTEL and question.delay is not None:
+        when = f" op {day(question.delay.datum)}" if question.delay.datum else ""
+        return f"{head} — uitstel van antwoord gemeld{when}"
+    if question.state is QuestionState.TE_LAAT:
+        return f"{head} — te laat: geen antwoord of uitstel, de termijn liep af op {day(question.due)}"
+    return f"{head} — antwoord uiterlijk {day(question.due)}" if question.due else f"{head} — nog niet beantwoord"
+
+
+def question_badge(question: Question) -> str | None:
+    """The badge of Kamervragen that are not simply open: 'beantwoord', 'uitstel', 'te laat'."""
+    return None if question.state is QuestionState.OPEN else question.state.value
+
+
 def appreciatie(zaak: Zaak) -> str | None:
     """'kabinetsappreciatie: Ontraden'."""
     return f"kabinetsappreciatie: {zaak.appreciatie}" if zaak.appreciatie else None
@@ -547,6 +569,46 @@ def unsubscribe_hint() -> str:
     return "Afmelden: beantwoord deze mail met ‘afmelden’."
 
 
+PREHEADER_ACTIONS = 2  # how many actions the preview line names
+
+
+def digest_preheader(first: list[Moment], actions: int, changes: int, news: int, problems: int) -> str:
+    """The preview a mail client shows after the subject: what to do first, then what else there is.
+
+    'Eerst: Woordvoerders briefen — uiterlijk do 26 nov (Commissiedebat Jeugdbeleid) · nog 2 acties · 1 wijziging · 4 nieuw'
+    """
+    parts = [f"{SECTION_PROBLEMS}: {'bronnen' if problems > 1 else 'bron'} met storing"] if problems else []
+    shown = [f"{action_line(m)} ({meeting_name(m.meeting)})" for m in first[:PREHEADER_ACTIONS]]
+    if shown:
+        parts.append("Eerst: " + "; ".join(shown))
+    if actions > len(shown):
+        rest = actions - len(shown)
+        parts.append(f"nog {rest} {'actie' if rest == 1 else 'acties'}")
+    if changes:
+        parts.append(f"{changes} {'wijziging' if changes == 1 else 'wijzigingen'}")
+    if news:
+        parts.append(f"{news} nieuw")
+    return " · ".join(parts) if parts else NOTHING_NEW_DIGEST
+
+
+SECTION_REST = "Vervolg in de bijlage"
+
+
+def digest_rest_in_attachment(entries: int, sections: list[str], filename: str) -> str:
+    """The last line of a digest too long for one mail (Gmail cuts off long mails)."""
+    where = f" ({_join(sections)})" if sections else ""
+    noun = "onderdeel" if entries == 1 else "onderdelen"
+    return (
+        f"Deze digest is te lang voor één e-mail. De rest — nog {entries} {noun}{where} — staat in de bijlage "
+        f"{filename}: de volledige digest, te openen in uw browser."
+    )
+
+
+def digest_attachment_name(day: date) -> str:
+    """'lobbymonitor-2026-11-24.html'."""
+    return f"{TITLE_DIGEST.lower()}-{day.isoformat()}.html"
+
+
 def report_header(generated: datetime, agenda_from: date, agenda_to: date, news_from: date, news_to: date) -> list[str]:
     """The two lines under the report's title."""
     return [
@@ -562,6 +624,13 @@ def new_badge() -> str:
 
 def more_points(count: int) -> str:
     return f"… en nog {count} agendapunten"
+
+
+def spoke_on(seconds: int, debate: str, day_iso: str) -> str:
+    """'sprak 10 min over dit dossier in CD Jeugdbeleid (10 dec)': woordvoerder evidence from a transcript."""
+    minutes = max(1, round(seconds / 60)) if seconds else 0
+    length = f"{minutes} min " if minutes else ""
+    return f"sprak {length}over dit dossier in {debate} ({day(day_iso)})"
 
 
 def woordvoerders_heading(title: str) -> str:
@@ -589,3 +658,145 @@ def describe(value: Any) -> str:
     if isinstance(value, (date, datetime)):
         return moment_text(value)
     return " ".join(str(value).split())
+
+
+# ---------------------------------------------------------------------------- webhooks and spoedmeldingen
+
+SPOED_TITLE = "Spoedmelding"
+SPOED_LABELS = {
+    "verplaatst": "verplaatst",
+    "geannuleerd": "geannuleerd",
+    "stemmingslijst": "stemmingslijst gewijzigd",
+    "deadline_vandaag": "deadline vandaag",
+}
+
+
+def webhook_dossiers(dossier_titles: list[str]) -> str:
+    """'Dossiers: Jeugdzorg, Wmo' under a webhook digest's title."""
+    return f"Dossiers: {', '.join(dossier_titles)}"
+
+
+def webhook_more(count: int) -> str:
+    """'… en nog 4' under a capped list."""
+    return f"… en nog {count}"
+
+
+def webhook_footer() -> str:
+    return "Kort overzicht van de Lobbymonitor; de volledige digest staat in de mail en het rapport."
+
+
+def spoed_sent(at: datetime | str) -> str:
+    """'(spoedmelding verstuurd di 8 dec 14:05)': the digest's note that an alert already went out."""
+    return f"(spoedmelding verstuurd {format_nl(at)})"
+
+
+def spoed_subject(kind: str, meeting: Meeting) -> str:
+    """'Spoedmelding: Procedurevergadering VWS geannuleerd (wo 2 dec)'."""
+    when = format_nl(meeting.start or meeting.day, with_time=False) if (meeting.start or meeting.day) else "datum onbekend"
+    return f"{SPOED_TITLE}: {meeting_name(meeting)} {SPOED_LABELS[kind]} ({when})"
+
+
+def spoed_intro(kind: str) -> str:
+    """The first line of a spoedmelding: why it comes now and not with the digest."""
+    reasons = {
+        "verplaatst": "Een vergadering binnen twee werkdagen is verplaatst.",
+        "geannuleerd": "Een vergadering binnen twee werkdagen is geannuleerd.",
+        "stemmingslijst": "De stemmingslijst van vandaag is gewijzigd.",
+        "deadline_vandaag": "Een deadline valt door een wijziging vandaag.",
+    }
+    return f"{reasons[kind]} Dit bericht komt nu, niet pas met de volgende digest."
+
+
+def spoed_footer() -> str:
+    return "Spoedmelding van de Lobbymonitor: één bericht per wijziging; de volgende digest vermeldt dat het verstuurd is."
+
+
+def spoed_dossiers(dossier_titles: list[str]) -> str:
+    """'Dossier: Wmo' or 'Dossiers: Jeugdzorg, Wmo'."""
+    return f"{'Dossier' if len(dossier_titles) == 1 else 'Dossiers'}: {', '.join(dossier_titles)}"
+
+
+# ---------------------------------------------------------------------------- exports and the Atom feed
+
+TITLE_MEMO = "Lobbymemo"
+SECTION_MEETINGS_WEEK = "Vergaderingen"
+SECTION_VOTES = "Stemmingen"
+NO_MEETINGS_WEEK = "Geen vergaderingen over uw dossiers in deze week."
+NO_VOTES = "Geen stemmingen over moties of amendementen op uw dossiers in deze week."
+YES, NO = "ja", "nee"
+
+# The sheets of `monitor export --format xlsx` (and the CSV of each): sheet and column headers.
+SHEET_NAMES = {"momenten": "Momenten", "stemmingen": "Stemmingen", "vergaderingen": "Vergaderingen", "items": "Items"}
+COLUMN_LABELS = {
+    "deadline": "Deadline",
+    "actie": "Actie",
+    "wanneer": "Wanneer",
+    "status": "Status",
+    "vergadering": "Vergadering",
+    "soort": "Soort",
+    "waar": "Commissie",
+    "begin": "Begin",
+    "einde": "Einde",
+    "datum": "Datum",
+    "locatie": "Locatie",
+    "dossiers": "Dossiers",
+    "agendapunten": "Agendapunten",
+    "woordvoerders": "Woordvoerders",
+    "wijzigingen": "Wijzigingen",
+    "nieuw": "Nieuw",
+    "nummer": "Nummer",
+    "titel": "Titel",
+    "indieners": "Indieners",
+    "appreciatie": "Kabinetsappreciatie",
+    "stand": "Stand",
+    "uitslag": "Uitslag",
+    "voor": "Voor (zetels)",
+    "tegen": "Tegen (zetels)",
+    "groep": "Soort stuk",
+    "bron": "Bron",
+    "details": "Details",
+    "waarom": "Waarom",
+    "link": "Link",
+    "kenmerk": "Kenmerk",
+}
+PRESS_GROUP = "Media"  # the 'Soort stuk' of a press article in the Items sheet
+
+
+def memo_title(week: str | None, start: date, end: date) -> str:
+    """'Lobbymemo week 50 (ma 7 t/m zo 13 dec 2026)', or with two dates for another window."""
+    span = f"{format_nl(start, with_year=start.year != end.year)} t/m {format_nl(end, with_year=True)}"
+    if week:
+        number = int(week.upper().split("-W")[1])
+        return f"{TITLE_MEMO} week {number} ({span})"
+    return f"{TITLE_MEMO} {span}"
+
+
+def memo_subtitle(generated: datetime, dossier_titles: list[str]) -> list[str]:
+    """The lines under the memo's title: when it was made, and for which dossiers."""
+    return [f"Gemaakt {format_nl(generated, with_year=True)}", f"Dossiers: {', '.join(dossier_titles)}"]
+
+
+def meeting_state(meeting: Meeting, deleted: bool = False) -> str:
+    """A meeting's state in one word for a table: 'gepland', 'geannuleerd', 'verplaatst, datum volgt', ..."""
+    return meeting_badge(meeting, deleted) or meeting.status.value
+
+
+def yes_no(value: bool) -> str:
+    return YES if value else NO
+
+
+def feed_title(dossier_title: str | None) -> str:
+    """The Atom feed's title: 'Lobbymonitor — Jeugdzorg en jeugdhulp' or '… — alle dossiers'."""
+    return f"{TITLE_DIGEST} — {dossier_title or 'alle dossiers'}"
+
+
+def feed_subtitle() -> str:
+    return "Acties met een deadline, gewijzigde vergaderingen en nieuwe Kamerstukken en media over uw dossiers."
+
+
+KAMER_SOURCE = "Tweede Kamer"  # the 'Bron' of a Kamer item in the Items sheet
+
+
+def feed_action_title(moment: Moment) -> str:
+    """An action as a feed entry: 'Woordvoerders briefen — uiterlijk wo 2 dec: Commissiedebat Wmo-tarieven'."""
+    return f"{action_line(moment)}: {meeting_name(moment.meeting)}"

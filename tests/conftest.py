@@ -119,3 +119,15 @@ def smtp():
     controller, inbox, port = start_smtp()
     yield inbox, port
     controller.stop()
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """The replay fortnight and its vakpers feed fetched into a config directory (see replay_week.py).
+
+    Module-scoped: the exports and feed tests only read it.
+    """
+    from replay_week import fetch_fortnight
+
+    return fetch_fortnight(tmp_path_factory.mktemp("fortnight") / "cfg")
+

@@ -166,6 +166,10 @@ def test_vandaag_and_a_dossier_speak_the_digests_words(client):
     calendar = client.get(feed)  # no login: the token is the key
     assert calendar.status_code == 200 and b"BEGIN:VCALENDAR" in calendar.content
     assert client.get(feed.replace("/kalender/", "/kalender/0")).status_code == 404
+    atom = re.search(r'href="http://testserver(/feed/[0-9a-f]{32}/jeugd\.atom)"', dossier).group(1)
+    answer = client.get(atom)
+    assert answer.status_code == 200 and b"<feed" in answer.content and "atom" in answer.headers["content-type"]
+    assert client.get(atom.replace("/jeugd.atom", "/wmo.atom")).status_code == 404  # a token opens its own feed only
 
 
 def test_search_uses_the_rule_language_and_explains_hits(client):
@@ -340,17 +344,17 @@ def test_users_on_the_command_line(tmp_path, monkeypatch, capsys):
     assert main(["users", "remove", "anna", "--db", str(db)]) == 2
 
 
-def test_schema_5_adds_the_werkplek_tables_and_keeps_the_data(demo):
+def test_schema_6_adds_the_werkplek_tables_and_keeps_the_data(demo):
     store = Store(demo / "monitor.db")
     items = store.count_items()
     for table in ("moment_work", "rules_log", "login_failures", "sessions", "users"):
         store.db.execute(f"DROP TABLE {table}")
-    store.db.execute("PRAGMA user_version = 4")
+    store.db.execute("PRAGMA user_version = 5")  # the version before the werkplek
     store.db.conn.commit()
     store.close()
     store = Store(demo / "monitor.db")
     try:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         assert {"moment_work", "users", "sessions", "rules_log"} <= set(store.db.table_names())
         assert store.count_items() == items
     finally:

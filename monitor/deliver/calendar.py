@@ -20,7 +20,10 @@ is a pure function of the briefing (reading the calendar writes nothing):
 `serve_calendar` runs a small HTTP server for `/kalender/<token>/<dossier>.ics` and
 `/kalender/<token>/alle.ics`: each calendar has its own secret token in its URL (from a secret
 next to the database, or `$MONITOR_CALENDAR_SECRET`), so only who was given the URL can read it;
-`subscribe_urls` lists them (`monitor calendar --urls`). `/health` answers "ok" for monitoring.
+`subscribe_urls` lists them (`monitor calendar --urls`). Given a feed renderer it also serves the
+Atom feeds at `/feed/<token>/<name>.atom`, whose tokens derive from the same secret for another
+purpose, so a calendar's link never opens a feed (`feed_urls`, `monitor feed --urls`). `/health`
+answers "ok" for monitoring.
 """
 
 from __future__ import annotations
@@ -249,20 +252,32 @@ def _uid_part(value: str) -> str:
 
 
 class CalendarServer:
-    """A loopback HTTP server for `/kalender/<dossier>.ics` and `/kalender/alle.ics`.
+    """A loopback HTTP server for `/kalender/<token>/<dossier|alle>.ics` (and, with `feed_render`,
+    `/feed/<token>/<dossier|alle>.atom`).
 
-    `render(dossier_or_None) -> bytes` builds the feed; requests are served one render at a
+    `render(dossier_or_None) -> bytes` builds the calendar; requests are served one render at a
     time, so a burst of subscribers does not build many feeds at once. Each answer carries an
     ETag (a hash of the feed) and Last-Modified (when this server first served that content), and
     a repeat with If-None-Match or If-Modified-Since gets 304 without a body: a poll that finds
     nothing new costs the subscriber no download.
     """
 
-    def __init__(self, render: Callable[[str | None], bytes], dossiers: Iterable[str], secret: bytes, host: str = "127.0.0.1", port: int = 8765) -> None:
+    def __init__(
+        self,
+        render: Callable[[str | None], bytes],
+        dossiers: Iterable[str],
+        secret: bytes,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        feed_render: Callable[[str | None], bytes] | None = None,
+    ) -> None:
         self.render = render
+        self.feed_render = feed_render
         self.dossiers = set(dossiers)
         self.secret = secret
-        self.tokens = {name: calendar_token(secret, name) for name in [ALL, *sorted(self.dossiers)]}
+        names = [ALL, *sorted(self.dossiers)]
+        self.tokens = {name: calendar_token(secret, name) for name in names}
+        self.feed_tokens = {name: feed_token(secret, name) for name in names} if feed_render else {}
         self._lock = threading.Lock()
         self._served: dict[str, tuple[str, datetime]] = {}  # calendar -> (ETag, when that content was first served)
         server = self
@@ -281,30 +296,38 @@ class CalendarServer:
                 if path == "/health":
                     self._reply(200, "text/plain; charset=utf-8", b"ok\n", with_body)
                     return
-                match = re.fullmatch(r"/kalender/([0-9a-f]+)/([A-Za-z0-9][A-Za-z0-9_.-]*)\.ics", path)
-                expected = server.tokens.get(match.group(2)) if match else None
-                if expected is None or not hmac.compare_digest(expected, match.group(1)):
+                match = re.fullmatch(r"/(kalender|feed)/([0-9a-f]+)/([A-Za-z0-9][A-Za-z0-9_.-]*)\.(ics|atom)", path)
+                feed = match is not None and match.group(1) == "feed"
+                expected = None
+                if match is not None and match.group(4) == ("atom" if feed else "ics"):
+                    expected = (server.feed_tokens if feed else server.tokens).get(match.group(3))
+                if match is None or expected is None or not hmac.compare_digest(expected, match.group(2)):
                     # The same answer for a wrong token and an unknown calendar: nothing to probe.
                     self._reply(404, "text/plain; charset=utf-8", b"Niet gevonden. Vraag de abonnementslink aan wie monitor beheert.\n", with_body)
                     return
-                dossier = None if match.group(2) == ALL else match.group(2)
+                name = match.group(3)
+                dossier = None if name == ALL else name
+                render = server.feed_render if feed else server.render
+                assert render is not None  # no feed tokens without a feed renderer
                 try:
                     with server._lock:
-                        body = server.render(dossier)
+                        body = render(dossier)
                 except Exception:  # one bad render must not kill the server thread
                     log.exception("calendar: rendering %s failed", self.path)
-                    self._reply(500, "text/plain; charset=utf-8", b"Interne fout bij het maken van de kalender\n", with_body)
+                    what = b"de feed" if feed else b"de kalender"
+                    self._reply(500, "text/plain; charset=utf-8", b"Interne fout bij het maken van " + what + b"\n", with_body)
                     return
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-                known = server._served.get(match.group(2))
+                served = f"{match.group(1)}/{name}"
+                known = server._served.get(served)
                 if known is None or known[0] != etag:
-                    known = server._served[match.group(2)] = (etag, datetime.now(timezone.utc).replace(microsecond=0))
+                    known = server._served[served] = (etag, datetime.now(timezone.utc).replace(microsecond=0))
                 modified = known[1]
                 validators = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
                 if self._not_modified(etag, modified):
                     self._reply(304, None, b"", False, validators)
                     return
-                self._reply(200, "text/calendar; charset=utf-8", body, with_body, validators)
+                self._reply(200, FEED_TYPE if feed else "text/calendar; charset=utf-8", body, with_body, validators)
 
             def _not_modified(self, etag: str, modified: datetime) -> bool:
                 asked = self.headers.get("If-None-Match")
@@ -347,6 +370,15 @@ class CalendarServer:
         """The subscribe URL of one calendar ('alle' or a dossier id), token included."""
         return subscribe_url(self.url, self.secret, name)
 
+    @property
+    def feed_url(self) -> str:
+        """The base URL of the Atom feeds, e.g. http://127.0.0.1:8765/feed/"""
+        return self.url.replace("/kalender/", "/feed/")
+
+    def feed_url_for(self, name: str = "alle") -> str:
+        """The URL of one Atom feed ('alle' or a dossier id), token included."""
+        return feed_url(self.feed_url, self.secret, name)
+
     def start(self) -> CalendarServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="kalender", daemon=True)
@@ -362,14 +394,20 @@ class CalendarServer:
 
 
 def serve_calendar(
-    render: Callable[[str | None], bytes], rules_config: RulesConfig, secret: bytes, host: str = "127.0.0.1", port: int = 8765
+    render: Callable[[str | None], bytes],
+    rules_config: RulesConfig,
+    secret: bytes,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    feed_render: Callable[[str | None], bytes] | None = None,
 ) -> CalendarServer:
     """Start the lobbykalender server in a thread and return it (call `.stop()` to end it).
 
-    `render(dossier_or_None)` builds the feed; the pipeline's `calendar` with a fresh Store per
-    request is what the CLI and the scheduler pass. `secret` (see `calendar_secret`) makes the tokens.
+    `render(dossier_or_None)` builds the calendar; the pipeline's `calendar` with a fresh Store per
+    request is what the CLI and the scheduler pass. `feed_render`, when given, builds the Atom
+    feeds served next to it. `secret` (see `calendar_secret`) makes the tokens.
     """
-    return CalendarServer(render, rules_config.dossiers, secret, host, port).start()
+    return CalendarServer(render, rules_config.dossiers, secret, host, port, feed_render).start()
 
 
 ALL = "alle"  # the calendar of every dossier
@@ -408,6 +446,25 @@ def subscribe_url(base: str, secret: bytes, name: str) -> str:
     """One calendar's subscribe URL under `base` (e.g. https://monitor.gemeente.nl/kalender/)."""
     base = base if base.endswith("/") else base + "/"
     return f"{base}{calendar_token(secret, name)}/{name}.ics"
+
+
+FEED_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def feed_token(secret: bytes, name: str) -> str:
+    """The token in one Atom feed's URL: another purpose than the calendar's, so neither opens the other."""
+    return hmac.new(secret, f"feed:{name}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def feed_url(base: str, secret: bytes, name: str) -> str:
+    """One Atom feed's URL under `base` (e.g. https://monitor.gemeente.nl/feed/)."""
+    base = base if base.endswith("/") else base + "/"
+    return f"{base}{feed_token(secret, name)}/{name}.atom"
+
+
+def feed_urls(base: str, secret: bytes, dossiers: Iterable[str]) -> dict[str, str]:
+    """Each Atom feed's URL under `base`: 'alle' first, then the dossiers."""
+    return {name: feed_url(base, secret, name) for name in [ALL, *dossiers]}
 
 
 def subscribe_urls(base: str, secret: bytes, dossiers: Iterable[str]) -> dict[str, str]:

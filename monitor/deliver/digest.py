@@ -13,7 +13,8 @@ the very first digest (or a brand-new recipient) limits itself to the last `FIRS
 by the item's own date, so a fresh install does not mail sixty days of history.
 
 Library API (the pipeline wires these): `build_digests`, `render_digest`, `prepare_digests`,
-`send_pending`, `run_digest`, `recipients_for`, `audit`.
+`send_pending`, `run_digest`, `recipients_for`, `audit`; `mail_parts`/`digest_message` keep
+the HTML part under Gmail's clipping size.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from ..render import layout
 from ..render.html import to_html
 from ..render.text import to_text
 from ..timeutil import AMS, iso, to_local
-from . import outbox
+from . import outbox, webhook
 from .mail import MailError, build_message, connect as smtp_connect, describe_error, sender_address
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from ..config import Config, EmailConfig, RulesConfig, SmtpConfig
     from ..models import Item, Match
     from ..store import Store, View
@@ -54,16 +57,25 @@ def recipients_for(rules: RulesConfig, only: str | None = None) -> dict[str, lis
     """Recipient address -> their dossier ids (rules.yaml order).
 
     With `only`, just that address; an address that is no configured recipient gets every
-    dossier (handy for `monitor digest --to me@example.nl` as a test).
+    dossier (handy for `monitor digest --to me@example.nl` as a test). A webhook recipient is
+    named by its secret-free key (`webhook.recipient_key`), never by its URL.
     """
     mapping: dict[str, list[str]] = {}
     for dossier in rules.dossiers.values():
         for address in dossier.recipients:
-            mapping.setdefault(address.strip().lower(), []).append(dossier.id)
+            mapping.setdefault(recipient_id(address), []).append(dossier.id)
     if only is not None:
-        key = only.strip().lower()
+        key = recipient_id(only)
         return {key: mapping.get(key) or list(rules.dossiers)}
     return mapping
+
+
+def recipient_id(address: str) -> str:
+    """How the outbox names a recipient: an email address in lower case, a webhook by its key."""
+    address = address.strip()
+    if address.startswith(webhook.KEY_PREFIX):
+        return address
+    return webhook.recipient_key(address) if webhook.is_webhook(address) else address.lower()
 
 
 # ---------------------------------------------------------------------------- the digest model
@@ -79,6 +91,7 @@ class Digest:
     covers: list[str]  # coverage keys: 'moment:<id>:<deadline>', 'item:<id>'
     first_at: str | None
     horizon_days: int
+    spoed: dict[str, str] = field(default_factory=dict)  # entry key -> when a spoedmelding about it went out (since the last digest)
 
     @property
     def now(self) -> datetime:
@@ -213,7 +226,9 @@ def _digest(view: View, recipient: str, briefing: Briefing, first_at: str | None
     new_actions = {key for key, keys in action_keys.items() if any(k not in covered for k in keys)}
     covers = [k for keys in action_keys.values() for k in keys]
     covers += [f"item:{i}" for n in briefing.news for e in n.kamer for i in e.item_ids] + [f"item:{e.key}" for n in briefing.news for e in n.press]
-    return Digest(recipient, briefing, new_actions, covers, first_at, horizon)
+    from .alerts import sent_since_last_digest  # noqa: PLC0415 - alerts builds on this module
+
+    return Digest(recipient, briefing, new_actions, covers, first_at, horizon, sent_since_last_digest(view.db, recipient, view.at))
 
 
 def _moment_key(moment: Any) -> str:
@@ -246,23 +261,100 @@ def document(digest: Digest) -> layout.Document:
     problems = [layout.source_line(s) for s in b.problems]
     sources = [layout.Block("", lines=problems + [layout.Line(wording.STALE_NOTE, "muted")])] if problems else []
     sections.append(layout.Section(wording.SECTION_SOURCES, [layout.Group(None, sources, wording.ALL_SOURCES_OK)]))
+    # A change a spoedmelding already told: say so where the digest shows it.
+    for block in (bl for section in sections for group in section.groups for bl in group.blocks):
+        if block.key in digest.spoed:
+            block.lines.append(layout.Line(wording.spoed_sent(digest.spoed[block.key]), "note"))
     intro = wording.digest_intro(digest.recipient, [t for _, t in b.dossiers])
     subtitle = [intro] + ([wording.NOTHING_NEW_DIGEST] if digest.is_empty else [])
-    first_action = next(iter(actions), None)
     return layout.Document(
         title=f"{wording.TITLE_DIGEST} — {wording.day(digest.now.date(), with_year=True)}",
         subtitle=subtitle,
         banner=layout.banner(b),
         sections=sections,
         footer=[wording.digest_footer(), wording.unsubscribe_hint()],
-        preheader=(first_action.title if first_action else digest.subject()),
+        preheader=wording.digest_preheader([a.moments[0] for a in b.actions], len(b.actions), len(b.changed), b.news_count, len(b.problems)),
     )
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:
-    """(plain text, HTML with CSS inlined) of a digest."""
+    """(plain text, HTML with CSS inlined) of a digest, in full."""
     doc = document(digest)
     return to_text(doc), to_html(doc, mail=True)
+
+
+@dataclass
+class MailParts:
+    """What goes into a digest mail: the text (always complete), the HTML body and, when the
+    HTML would be too long for one mail, the full digest as an attachment (filename, HTML)."""
+
+    text: str
+    html: str
+    attachment: tuple[str, str] | None = None
+    moved: int = 0  # entries shown only in the attachment
+
+
+def mail_parts(digest: Digest, max_html_bytes: int) -> MailParts:
+    """The digest for a mail whose HTML part stays within `max_html_bytes`.
+
+    Gmail clips a message whose HTML exceeds about 102 KB and hides the rest behind a link, where
+    nobody reads it. A longer digest keeps as many entries, in reading order, as fit, ends with a
+    line saying the rest is in the attachment, and carries the full digest as an HTML file. The
+    plain-text part stays complete: no client clips it.
+    """
+    doc = document(digest)
+    text, html = to_text(doc), to_html(doc, mail=True)
+    if _size(html) <= max_html_bytes:
+        return MailParts(text, html)
+    filename = wording.digest_attachment_name(digest.now.date())
+    total = sum(len(g.blocks) for s in doc.sections for g in s.groups)
+    # The most entries that fit: the size grows with every entry kept, so a bisection finds it.
+    low, high, best = 0, total - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = _cut(doc, middle, total, filename)
+        if _size(candidate) <= max_html_bytes:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    kept = max(high, 0)
+    if best is None:  # not even the head fits: send the head and the pointer anyway
+        best = _cut(doc, 0, total, filename)
+    # The attachment is opened in a browser: the page with its <style> block, not inlined.
+    return MailParts(text, best, (filename, to_html(doc)), total - kept)
+
+
+def _size(html: str) -> int:
+    """Bytes of the HTML as the mail carries it (every line ends in CRLF on the wire)."""
+    return len(html.encode("utf-8")) + html.count("\n")
+
+
+def _cut(doc: layout.Document, keep: int, total: int, filename: str) -> str:
+    """The mail HTML of `doc` with only its first `keep` entries and the line that points to the attachment."""
+    sections: list[layout.Section] = []
+    rest_sections: list[str] = []
+    left = keep
+    for section in doc.sections:
+        groups = []
+        for group in section.groups:
+            shown = group.blocks[:left]
+            left -= len(shown)
+            if shown or (not group.blocks and left > 0):
+                groups.append(replace(group, blocks=shown))
+            if len(shown) < len(group.blocks) or (not group.blocks and left <= 0):
+                if section.heading not in rest_sections:
+                    rest_sections.append(section.heading)
+        if groups:
+            sections.append(replace(section, groups=groups))
+    notice = layout.Block("", lines=[layout.Line(wording.digest_rest_in_attachment(total - keep, rest_sections, filename), "deadline")])
+    sections.append(layout.Section(wording.SECTION_REST, [layout.Group(None, [notice])]))
+    return to_html(replace(doc, sections=sections), mail=True)
+
+
+def digest_message(email: EmailConfig, digest: Digest, recipient: str, subject: str, now: datetime) -> EmailMessage:
+    """The MIME message of a digest, with its long tail in an attachment when needed (`mail_parts`)."""
+    parts = mail_parts(digest, email.max_html_kb * 1024)
+    return build_message(email, recipient, subject, parts.text, parts.html, now, attachment=parts.attachment)
 
 
 # ---------------------------------------------------------------------------- outbox: queue and send
@@ -293,13 +385,15 @@ def prepare_digests(
     queue time, so the next digest starts where this one ended even if this one is still pending.
     """
     email = config.sources.email
-    if email is None or not email.sender:
+    mapping = recipients_for(config.rules, only)
+    if (email is None or not email.sender) and not all(webhook.is_webhook(r) for r in mapping):
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
     now = now.astimezone(AMS)
     at = iso(now) or ""
     results = []
     for digest in build_digests(store.view(now, rematch=rematch), config, only, match_text=rematch):
         recipient = digest.recipient
+        channel = outbox.WEBHOOK if webhook.is_webhook(recipient) else outbox.MAIL
         state = outbox.recipient_state(store.db, recipient)
         recipient_row = {
             "recipient": recipient,
@@ -316,8 +410,12 @@ def prepare_digests(
                 store.db["digest_recipients"].upsert(recipient_row, pk="recipient")
             results.append(Prepared(recipient, None, digest.subject(), True, 0))
             continue
-        text, html = render_digest(digest)
-        message = build_message(email, recipient, digest.subject(), text, html, now)
+        if channel == outbox.WEBHOOK:
+            body, message_id = webhook.render_digest(digest).to_json(), None
+        else:
+            assert email is not None
+            message = digest_message(email, digest, recipient, digest.subject(), now)
+            body, message_id = message.as_string(), message["Message-ID"]
         outbox_id = uuid.uuid4().hex
         lines = digest.audit_lines()
         with store.transaction():
@@ -326,7 +424,7 @@ def prepare_digests(
                     "id": outbox_id,
                     "recipient": recipient,
                     "subject": digest.subject(),
-                    "message_id": message["Message-ID"],
+                    "message_id": message_id,
                     "created_at": at,
                     "status": outbox.PENDING,
                     "attempts": 0,
@@ -334,7 +432,9 @@ def prepare_digests(
                     "last_error": None,
                     "sent_at": None,
                     "empty": int(digest.is_empty),
-                    "message": message.as_string(),
+                    "message": body,
+                    "channel": channel,
+                    "kind": outbox.DIGEST,
                 }
             )
             covered = [{"recipient": recipient, "key": key, "outbox_id": outbox_id, "at": at} for key in dict.fromkeys(digest.covers)]
@@ -456,9 +556,10 @@ class DigestRun:
     prepared: list[Prepared]
     retried: SendResult | None
     sent: SendResult | None
+    webhooks: SendResult | None = None  # webhook messages: pending ones retried and today's, in one pass
 
     def _attempts(self) -> list[SendResult]:
-        return [attempt for attempt in (self.retried, self.sent) if attempt]
+        return [attempt for attempt in (self.retried, self.sent, self.webhooks) if attempt]
 
     @property
     def sent_ids(self) -> list[str]:
@@ -495,16 +596,18 @@ def run_digest(
     per run (the second send is only for the digests queued now).
     """
     email = config.sources.email
-    if email is None:
+    if email is None and not all(webhook.is_webhook(r) for r in recipients_for(config.rules, only)):
         raise MailError("no email section in sources.yaml: add email: {from: ..., smtp: {host: ...}}")
-    retried = send_pending(store, email, now, connect) if send else None
+    retried = send_pending(store, email, now, connect) if send and email is not None else None
     prepared = prepare_digests(store, config, now, only, rematch=rematch)
     queued = {p.outbox_id for p in prepared if p.outbox_id}
-    sent = send_pending(store, email, now, connect, only_ids=queued) if send else None
-    return DigestRun(prepared, retried, sent)
+    sent = send_pending(store, email, now, connect, only_ids=queued) if send and email is not None else None
+    # Webhooks need no connection to open first: what is pending (earlier failures, and today's) goes now, oldest first.
+    hooks = webhook.send_pending(store, config.rules, now) if send else None
+    return DigestRun(prepared, retried, sent, hooks)
 
 
 def audit(store: Store, recipient: str) -> list[dict[str, Any]]:
     """What was sent to a recipient and why (one row per digest line, newest first)."""
-    return outbox.sent_to(store.db, recipient.strip().lower())
+    return outbox.sent_to(store.db, recipient_id(recipient))
 

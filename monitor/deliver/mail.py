@@ -1,7 +1,8 @@
 """The MIME message and the SMTP connection.
 
-The password is read from the environment variable named by `smtp.password_env` at connect time
-and is never stored, logged or put in an exception message.
+The password (or, with OAuth2, the client secret or token: see `oauth`) is read from the
+environment variable named in the config at connect time and is never stored, logged or put in an
+exception message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Protocol
+
+from .oauth import TokenError, access_token, xoauth2
 
 if TYPE_CHECKING:
     from ..config import EmailConfig, SmtpConfig
@@ -38,10 +41,13 @@ def build_message(
     text: str,
     html: str | None,
     now: datetime,
+    attachment: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (plain text first, HTML second) with the list headers.
 
-    Both parts are quoted-printable so the stored message is plain ASCII and needs no 8BITMIME.
+    Every part is quoted-printable so the stored message is plain ASCII and needs no 8BITMIME.
+    With `attachment` (filename, HTML) the message becomes multipart/mixed with that file after
+    the alternatives (the full digest, when its HTML is too long for the body).
     """
     message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = email.sender
@@ -61,6 +67,9 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if attachment is not None:
+        filename, content = attachment
+        message.add_attachment(content, subtype="html", charset="utf-8", cte="quoted-printable", filename=filename)
     return message
 
 
@@ -70,11 +79,21 @@ def sender_address(email: EmailConfig) -> str:
 
 
 def connect(smtp: SmtpConfig) -> smtplib.SMTP:
-    """Open an authenticated SMTP connection as configured (starttls, ssl or none)."""
+    """Open an authenticated SMTP connection as configured (starttls, ssl or none).
+
+    Signs in with a password (`auth: password`, when there is a username) or with an OAuth2
+    token by XOAUTH2 (`auth: oauth2` for Microsoft 365, `auth: bearer`); the secret is fetched
+    before connecting, so a missing one fails without touching the server.
+    """
     if not smtp.host:
         raise MailError("no SMTP server configured: set email.smtp.host in sources.yaml")
-    password = None
-    if smtp.username:
+    password = token = None
+    if smtp.auth in ("oauth2", "bearer"):
+        try:
+            token = access_token(smtp)
+        except TokenError as exc:
+            raise MailError(str(exc)) from None
+    elif smtp.username:
         name = smtp.password_env or "MONITOR_SMTP_PASSWORD"
         password = os.environ.get(name)
         if not password:
@@ -86,13 +105,19 @@ def connect(smtp: SmtpConfig) -> smtplib.SMTP:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         if smtp.security == "starttls":
             client.starttls(context=context)
-    if smtp.username and password:
-        try:
+    try:
+        if token is not None:
+            user = smtp.username or ""
+            client.ehlo_or_helo_if_needed()
+            # The initial response carries the token; to a 334 error challenge the answer is empty.
+            client.auth("XOAUTH2", lambda challenge=None: xoauth2(user, token) if challenge is None else "")
+        elif smtp.username and password:
             client.login(smtp.username, password)
-        except smtplib.SMTPException as exc:
-            client.close()
-            # The server's reply, never the password.
-            raise MailError(f"SMTP login as {smtp.username} failed: {describe_error(exc)}") from None
+    except smtplib.SMTPException as exc:
+        client.close()
+        # The server's reply, never the password or token.
+        how = " with OAuth2 (XOAUTH2)" if token is not None else ""
+        raise MailError(f"SMTP login as {smtp.username}{how} failed: {describe_error(exc)}") from None
     return client
 
 

@@ -7,7 +7,10 @@ so the next run retries it; the coverage rows mean no later digest repeats its i
 
 Tables (all created by `ensure_schema`, idempotent):
 
-- `digest_outbox`: one row per prepared message (full RFC 5322 text kept for retries).
+- `digest_outbox`: one row per prepared message (full RFC 5322 text kept for retries). `channel`
+  says how it goes out (`mail`, or `webhook`: then `message` is the JSON of the Apprise
+  notification and `recipient` the webhook's redacted key, never its secret URL); `kind` says what
+  it is (`digest`, or `spoed`: an urgent alert between digests).
 - `digest_recipients`: per recipient, when they started receiving digests and the change-log cursor.
 - `digest_covered`: per recipient, the keys (items, moments, changes) a digest has covered.
 - `digest_audit`: per message, each line with its section, dossier and reason (what went to whom, why).
@@ -21,6 +24,8 @@ from typing import Any
 import sqlite_utils
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+MAIL, WEBHOOK = "mail", "webhook"  # channels
+DIGEST, SPOED = "digest", "spoed"  # kinds of message
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -79,6 +84,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             pk="id",
         )
         db["digest_events"].create_index(["outbox_id"])
+    # Added with webhooks and spoedmeldingen: an older outbox gains the columns, and every row
+    # already in it keeps its meaning (a mailed digest) through the defaults.
+    columns = db["digest_outbox"].columns_dict
+    if "channel" not in columns:
+        db.execute(f"ALTER TABLE digest_outbox ADD COLUMN channel TEXT NOT NULL DEFAULT '{MAIL}'")
+    if "kind" not in columns:
+        db.execute(f"ALTER TABLE digest_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT '{DIGEST}'")
 
 
 def recipient_state(db: sqlite_utils.Database, recipient: str, as_of: str | None = None) -> dict[str, Any] | None:
@@ -114,9 +126,9 @@ def covered_keys(db: sqlite_utils.Database, recipient: str, keys: list[str], as_
     return found
 
 
-def pending(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Messages waiting to be sent, oldest first."""
-    return list(db.query("SELECT * FROM digest_outbox WHERE status = ? ORDER BY created_at, id", [PENDING]))
+def pending(db: sqlite_utils.Database, channel: str = MAIL) -> list[dict[str, Any]]:
+    """Messages of one channel (default: mail) waiting to be sent, oldest first."""
+    return list(db.query("SELECT * FROM digest_outbox WHERE status = ? AND channel = ? ORDER BY created_at, id", [PENDING, channel]))
 
 
 def log_event(db: sqlite_utils.Database, outbox_id: str, at: str, event: str, detail: str | None = None) -> None:

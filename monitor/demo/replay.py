@@ -2,7 +2,8 @@
 
 `SyncFeedReplay` serves `/SyncFeed/2.0/Feed?category=<C>&skiptoken=<N>` pages built from the
 recorded-shape fixture files in `data/tk/` (entries kept byte for byte, prefixes and all), and
-`/SyncFeed/2.0/Entiteiten/<id>` from `data/tk/entiteiten/`. `FeedReplay` serves files as feeds.
+`/SyncFeed/2.0/Entiteiten/<id>` from `data/tk/entiteiten/` and `/SyncFeed/2.0/Resources/<id>` (transcripts,
+document files) from `data/tk/resources/` or `resources[id]`. `FeedReplay` serves files as feeds.
 Both bind to 127.0.0.1 only. Like the live feed, a page holds the entries of that category whose
 skiptoken is greater than N, at most `page_size` of them, each with its own `rel="next"` link.
 
@@ -88,9 +89,12 @@ class SyncFeedReplay:
         self.histories: dict[str, History] = {}
         self.failures: dict[str, list[object]] = {}
         self.requests: list[str] = []
+        self.resources: dict[str, bytes] = {}  # `/SyncFeed/2.0/Resources/<id>`: transcripts and document files
         self._lock = threading.Lock()
         for path in sorted((HERE / "entiteiten").glob("*.xml")):
             self.entities[path.stem] = path.read_bytes()
+        for path in sorted((HERE / "resources").glob("*")):
+            self.resources[path.stem] = path.read_bytes()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -188,6 +192,10 @@ class SyncFeedReplay:
         with self._lock:
             self.requests.append(path)
             parts = urlsplit(path)
+            if parts.path.startswith("/SyncFeed/2.0/Resources/"):
+                resource = self.resources.get(parts.path.rsplit("/", 1)[-1])
+                # The live API answers an unknown id with an XML error body and 404.
+                return (200, resource) if resource is not None else (404, b"<Error><Message>Resource not found.</Message></Error>")
             if parts.path.startswith("/SyncFeed/2.0/Entiteiten/"):
                 entity_id = parts.path.rsplit("/", 1)[-1]
                 body = self.entities.get(entity_id)

@@ -16,8 +16,9 @@ from typing import Any
 
 from .. import wording
 from ..briefing import Action, Briefing, KamerEntry, MeetingEntry, PressEntry, Reason, SourceStatus
-from ..models import Document, Meeting, Moment, Update, Woordvoerder, Zaak
+from ..models import Document, DocumentRef, Meeting, Moment, Question, Update, Woordvoerder, Zaak
 from ..timeutil import iso
+from .layout import safe_url
 
 VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -148,6 +149,7 @@ def _kamer(entry: KamerEntry) -> dict[str, Any]:
         "reasons": [_reason(r) for r in entry.reasons],
         "updates": [_update(u) for u in entry.updates],
         "documents": [_document(d) for d in entry.shown_documents],
+        "question": _question(zaak, entry.question) if zaak is not None and entry.question is not None else None,
     }
     if zaak is not None:
         base.update(_zaak(zaak))
@@ -161,6 +163,16 @@ def _kamer(entry: KamerEntry) -> dict[str, Any]:
             }
         )
     return base
+
+
+def _question(zaak: Zaak, question: Question) -> dict[str, Any]:
+    def document(ref: DocumentRef | None) -> dict[str, Any] | None:
+        return None if ref is None else {"documentnummer": ref.documentnummer, "soort": ref.soort, "datum": _day(ref.datum), "url": safe_url(ref.url)}
+
+    return {
+        "state": question.state.value, "due": _day(question.due), "text": wording.question_line(zaak, question),
+        "gericht_aan": list(zaak.gericht_aan), "answer": document(question.answer), "delay": document(question.delay),
+    }
 
 
 def _zaak(zaak: Zaak) -> dict[str, Any]:

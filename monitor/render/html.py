@@ -30,7 +30,7 @@ TONES = {  # the bar colour per tone: cell background, so Outlook shows it too
 BADGE_COLOURS = {
     "te laat": "#b42318", "geannuleerd": "#b42318", "vervallen": "#b42318", "verworpen": "#b42318", "van de agenda": "#b42318",
     "verwijderd": "#b42318", "verplaatst": "#b45309", "verplaatst, datum volgt": "#b45309", "vandaag": "#b45309",
-    "aangenomen": "#027a48", "afgehandeld": "#027a48", "nieuw": "#154273",
+    "aangenomen": "#027a48", "afgehandeld": "#027a48", "beantwoord": "#027a48", "uitstel": "#b45309", "nieuw": "#154273",
 }
 
 
@@ -53,6 +53,10 @@ def to_html(document: Document, *, mail: bool = False) -> str:
     """The document as a self-contained HTML page; `mail` inlines the CSS for mail clients."""
     html = _ENV.get_template("briefing.html").render(doc=document, mail=mail)
     if mail:
-        # Outlook and Gmail drop <style> blocks in many cases; inline styles survive.
-        html = css_inline.inline(html)
+        # Outlook and Gmail drop <style> blocks in many cases; inline styles survive. The block is
+        # kept too, for the clients that read it (Apple Mail, Thunderbird, Gmail in part).
+        html = _INLINER.inline(html)
     return html
+
+
+_INLINER = css_inline.CSSInliner(keep_style_tags=True)

@@ -201,6 +201,12 @@ def kamer_block(entry: KamerEntry) -> Block:
         for text in (wording.indieners(zaak), wording.appreciatie(zaak)):
             if text:
                 lines.append(Line(clean(text, 400), "plain"))
+        if entry.question is not None:
+            answer = entry.question.answer
+            lines.append(Line(clean(wording.question_line(zaak, entry.question), 400), "plain", safe_url(answer.url) if answer else None))
+            badge = wording.question_badge(entry.question)
+            if badge:
+                badges.append(badge)
         result = wording.vote_result(zaak)
         if result:
             lines.append(Line(clean(result, 400), "vote"))
@@ -300,6 +306,11 @@ def _why(reasons: list[Reason]) -> str:
         part if isinstance(part, str) else wording.reasons(part[0].title, [(r.rule, [clean(t, 60) for t in r.terms]) for r in part])
         for part in parts
     )
+
+
+def why(reasons: list[Reason]) -> str:
+    """Why an entry is there, in one line (the 'Waarom' of the report), for a table cell or a feed."""
+    return _why(reasons)
 
 
 def _reason_lines(reasons: list[Reason]) -> list[Line]:

@@ -54,7 +54,8 @@ def _text_block(block: Block) -> list[str]:
 
 def _text_line(line: Line, indent: str = "  ") -> str:
     text = f"“{line.text}”" if line.style == "snippet" else line.text
-    return f"{indent}{_PREFIX.get(line.style, '')}{text}"
+    link = f"\n{indent}  {line.link}" if line.link else ""
+    return f"{indent}{_PREFIX.get(line.style, '')}{text}{link}"
 
 
 # ---------------------------------------------------------------------------- Markdown
@@ -102,6 +103,8 @@ def _md_block(block: Block) -> list[str]:
 
 def _md_line(line: Line) -> str:
     text = escape_markdown(line.text)
+    if line.link:
+        text = f"[{text}]({line.link})"
     if line.style == "snippet":
         return "> " + re.sub(r"«([^«»]*)»", r"**\1**", text)
     if line.style in ("deadline", "vote"):

@@ -1,12 +1,14 @@
 """The Tweede Kamer source (`kind: tk`): agenda, zaken, moties, votes and people from the SyncFeed 2.0.
 
-**What it reads.** `GET {base_url}/SyncFeed/2.0/Feed?category=<C>&skiptoken=<N>` for 16 categories:
+**What it reads.** `GET {base_url}/SyncFeed/2.0/Feed?category=<C>&skiptoken=<N>` for 19 categories:
 Activiteit, Agendapunt, ActiviteitActor, Zaak, ZaakActor, Document, Kamerstukdossier, Besluit,
-Stemming, Persoon, Fractie, FractieZetel, FractieZetelPersoon, Commissie, CommissieZetel and
-CommissieZetelVastPersoon. Each category has its own cursor: the skiptoken of the last entry's
+Stemming, Verslag, Persoon, Fractie, FractieZetel, FractieZetelPersoon, Commissie, CommissieZetel,
+CommissieZetelVastPersoon, Vergadering and Toezegging; then the files behind them (the newest
+transcript per vergadering, the text of new documents) from `/SyncFeed/2.0/Resources/<id>`
+within a per-run budget (`tk_resources`). Each category has its own cursor: the skiptoken of the last entry's
 `rel="next"` link, saved in the same SQLite transaction as the entities of that page (so a crash
 never skips an entry). A category is caught up when a page comes back empty, so **a quiet run
-costs one request per category (16)**. Entities land in `tk_entities` with their links in
+costs one request per category (19)**. Entities land in `tk_entities` with their links in
 `tk_links` (readable from both ends); then every item whose content depends on something that
 changed is rebuilt (`tk_items`) and upserted, which records field-level changes (a moved
 meeting: `datum`/`aanvangstijd`; a cancelled one: `status`; a new agendapunt: `agenda`).
@@ -67,6 +69,7 @@ from . import FetchContext, FetchResult
 from .http import FetchError, Unreachable
 from .tk_items import Builder, Graph, affected_items, text
 from .tk_parse import Entry, FeedError, Page, parse_entity, parse_page, parse_time
+from . import tk_resources
 from .tk_store import (
     apply_lookup,
     apply_page,
@@ -74,6 +77,7 @@ from .tk_store import (
     dirty_batch,
     ensure_schema,
     get_cursors,
+    mark_dirty,
     note_unknown,
     start_cursor,
 )
@@ -84,10 +88,12 @@ log = logging.getLogger(__name__)
 
 REFERENCE_CATEGORIES = (
     "Persoon", "Fractie", "FractieZetel", "FractieZetelPersoon", "Commissie", "CommissieZetel", "CommissieZetelVastPersoon",
+    # Small in all of history (about 7k and 6k entities): synced in full like the registers.
+    "Vergadering", "Toezegging",
 )
 ACTIVITY_CATEGORIES = ("Activiteit", "Agendapunt", "ActiviteitActor")
 CATEGORIES = REFERENCE_CATEGORIES + ACTIVITY_CATEGORIES + (
-    "Zaak", "ZaakActor", "Document", "Kamerstukdossier", "Besluit", "Stemming",
+    "Zaak", "ZaakActor", "Document", "Kamerstukdossier", "Besluit", "Stemming", "Verslag",
 )
 ANCHOR_CATEGORY = "Document"  # the densest category: its pages pin a date to a skiptoken best
 ACTIVITY_LOOKBACK_FACTOR = 2  # Activiteit/Agendapunt/ActiviteitActor start 2 x since_days back
@@ -178,6 +184,7 @@ class _Run:
 
         await asyncio.gather(*(one(c) for c in ready))
         await self._lookups()
+        await self._files()
         await self._rebuild()
         self.store.save_state(
             self.source.id,
@@ -192,11 +199,11 @@ class _Run:
 
     # ------------------------------------------------------------------ HTTP
 
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> bytes:
+    async def _get(self, path: str, params: dict[str, str] | None = None, accept: str = ACCEPT) -> bytes:
         if self.unreachable is not None:
             raise self.unreachable  # no point in knocking on a door that is not there
         try:
-            response = await self.ctx.client.get(f"{self.base}{path}", params=params, accept=ACCEPT)
+            response = await self.ctx.client.get(f"{self.base}{path}", params=params, accept=accept)
         except FetchError as exc:
             self.result.requests += exc.attempts
             if isinstance(exc, Unreachable):
@@ -218,6 +225,30 @@ class _Run:
             # A truncated or error body is often transient: one more try after the backoff.
             await asyncio.sleep(self.ctx.client.backoff)
             return parse_page(await self._get("/SyncFeed/2.0/Feed", params), category)
+
+    # ------------------------------------------------------------------ files behind entities
+
+    async def _files(self) -> None:
+        """Transcripts and document texts (`tk_resources`); the documents whose text came in are rebuilt."""
+        if self.unreachable is not None:
+            return
+
+        async def get_file(path: str) -> bytes:
+            try:
+                return await self._get(path, accept="*/*")
+            except Unreachable as exc:
+                raise tk_resources.HostGone(str(exc)) from exc
+
+        since = self.ctx.now - timedelta(days=self.source.since_days)
+        try:
+            found = await tk_resources.fetch_resources(get_file, self.db.conn, self.ctx.now, since, self.ctx.progress)
+        except tk_resources.HostGone:
+            return  # reported once, as the Kamer being unreachable
+        self.result.warnings += found.warnings
+        if found.rebuild:
+            mark_dirty(self.db, self.source.id, [("Document", d) for d in found.rebuild])
+        if found.downloads:
+            log.info("%s: %d files (%d transcripts, %d document texts), %d bytes", self.source.id, found.downloads, found.transcripts, found.documents, found.bytes)
 
     # ------------------------------------------------------------------ one category
 
@@ -511,10 +542,23 @@ def personen(store: Store, on: date | None = None) -> dict[str, dict[str, Any]]:
             "persoon_id": row["id"],
             "naam": _person_name(fields),
             "roepnaam": text(fields.get("roepnaam")),
+            "voornamen": text(fields.get("voornamen")),
+            "tussenvoegsel": text(fields.get("tussenvoegsel")),
             "achternaam": text(fields.get("achternaam")),
             "functie": text(fields.get("functie")),
             "fractie": fracties.get(row["id"]),
         }
+    return out
+
+
+def fractie_namen(store: Store) -> dict[str, str]:
+    """Every fractie's full name -> its afkorting ('GroenLinks-PvdA' -> 'GL-PvdA'): transcripts name fracties in full."""
+    out: dict[str, str] = {}
+    for row in store.db.query("SELECT fields FROM tk_entities WHERE category = 'Fractie' AND deleted = 0"):
+        fields = _json(row["fields"])
+        naam, afkorting = text(fields.get("naamnl")), text(fields.get("afkorting"))
+        if naam and afkorting:
+            out[naam] = afkorting
     return out
 
 

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup
 from ..models import KIND_ACTIVITY, KIND_DOCUMENT, KIND_ZAAK, Commissie, Item, is_plenary
 from ..timeutil import AMS, iso
 from .tk_parse import parse_time
+from .tk_resources import document_text
 
 ACTIVITY_URL = "https://www.tweedekamer.nl/debat_en_vergadering/commissievergaderingen/details?id={nummer}"
 # Plenary meetings (debates, Stemmingen) have their own pages; the commissievergadering page shows nothing for them.
@@ -387,9 +388,15 @@ class Builder:
         nummer, titel, onderwerp = text(f.get("nummer")), text(f.get("titel")), text(f.get("onderwerp"))
         commissie = None
         indieners = []
+        gericht_aan: list[str] = []
         for actor in self.graph.live("ZaakActor", self.graph.referrers("Zaak", z.id, "ZaakActor")):
             relatie = (text(actor.fields.get("relatie")) or "").lower()
-            if relatie == "voortouwcommissie" and commissie is None:
+            if relatie == "gericht aan":
+                # Kamervragen name the bewindspersoon they are put to ("minister van VWS").
+                naam = text(actor.fields.get("actornaam"))
+                if naam and naam not in gericht_aan:
+                    gericht_aan.append(naam)
+            elif relatie == "voortouwcommissie" and commissie is None:
                 commissie = self._commissie(
                     actor.ref("commissie"), text(actor.fields.get("actorafkorting")), text(actor.fields.get("actornaam"))
                 )
@@ -412,6 +419,8 @@ class Builder:
                 "soort": text(d.fields.get("soort")),
                 "titel": text(d.fields.get("titel")),
                 "onderwerp": text(d.fields.get("onderwerp")),
+                "datum": (text(d.fields.get("datum")) or "")[:10] or None,
+                "url": zaak_url(soort, nummer, text(d.fields.get("documentnummer"))),
             }
             for d in docs
         ]
@@ -449,6 +458,7 @@ class Builder:
                 "kamerstukdossier": self._dossier(z.ref("kamerstukdossier")),
                 "commissie": commissie,
                 "indieners": indieners,
+                "gericht_aan": sorted(gericht_aan),
                 "documenten": documenten,
                 "agendapunt_ids": agendapunt_ids,
                 "activiteit_ids": activiteit_ids,
@@ -549,7 +559,8 @@ class Builder:
             external_id=f"document/{d.id}",
             kind=KIND_DOCUMENT,
             title=onderwerp or titel or soort or "Kamerdocument",
-            text=join_text([onderwerp, titel, text(f.get("citeertitel"))]),
+            # The file's text, once fetched (tk_resources): a letter's page 3 is what the rules must see.
+            text=join_text([onderwerp, titel, text(f.get("citeertitel")), document_text(self.graph.db.conn, d.id)]),
             url=url,
             published_at=iso(datum) if datum else _first_known(d),
             data={

@@ -46,6 +46,9 @@ REF_CATEGORY = {
     "fractiezetel": "FractieZetel",
     "commissiezetel": "CommissieZetel",
     "huidigedocumentversie": "DocumentVersie",
+    "vergadering": "Vergadering",
+    "toegezegdaanpersoon": "Persoon",
+    "toegezegdaanfractie": "Fractie",
 }
 SELF_REFS = ("vervangenvanuit", "voortgezetvanuit", "gerelateerdvanuit")
 
@@ -61,6 +64,10 @@ USED_FIELDS: dict[str, frozenset[str] | None] = {
     "FractieZetelPersoon": frozenset(),
     "CommissieZetel": frozenset(),
     "CommissieZetelVastPersoon": frozenset(),
+    # Read by the transcript stage and toezeggingen, not by any item.
+    "Vergadering": frozenset(),
+    "Verslag": frozenset(),
+    "Toezegging": frozenset(),
 }
 
 
@@ -276,7 +283,7 @@ def clear_dirty(db: sqlite_utils.Database, source: str, keys: Iterable[tuple[str
 
 
 def mark_dirty(db: sqlite_utils.Database, source: str, keys: Iterable[tuple[str, str]]) -> None:
-    """Queue keys for a rebuild (used after look-ups and by maintenance)."""
+    """Queue keys for a rebuild (after look-ups, by maintenance, and for a document whose file text came in)."""
     with db.conn:
         db.conn.executemany("INSERT OR IGNORE INTO tk_dirty (source, category, id) VALUES (?, ?, ?)", [(source, c, i) for c, i in keys])
 

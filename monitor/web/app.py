@@ -187,6 +187,7 @@ def create_app(config_dir: str | Path, db_path: str | Path, *, clock: Callable[[
         Route("/regels/{dossier}", rules_editor.editor, methods=["GET", "POST"]),
         Route("/gebruikers", users_page.users, methods=["GET", "POST"]),
         Route("/kalender/{token}/{name}.ics", pages.calendar_feed),
+        Route("/feed/{token}/{name}.atom", pages.atom_feed),
         Route("/health", health),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import pipeline, wording
 from .. import work as team_work
 from ..briefing import Action, Briefing, Scope
-from ..deliver.calendar import ALL, calendar_secret, calendar_token, subscribe_url
+from ..deliver.calendar import ALL, FEED_TYPE, calendar_secret, calendar_token, feed_token, feed_url, subscribe_url
 from ..render import layout
 from ..rules.query import QueryError
 from ..timeutil import AMS, iso
@@ -170,6 +170,7 @@ async def dossier(request: Request, user: User, csrf: str, form: dict[str, str] 
             "people": [wording.woordvoerder(p) for p in people],
             "no_people": wording.no_woordvoerders(),
             "calendar_url": subscribe_url(base + "kalender/", calendar_secret(werkplek.db_path), dossier_id),
+            "feed_url": feed_url(base + "feed/", calendar_secret(werkplek.db_path), dossier_id),
             "users": users,
             "rules_changes": changes,
             "window": (today - timedelta(days=DOSSIER_PAST_DAYS), today + timedelta(days=DOSSIER_AHEAD_DAYS), today - timedelta(days=DOSSIER_NEWS_DAYS)),
@@ -299,3 +300,22 @@ async def calendar_feed(request: Request) -> Response:
 
     body = await run_in_threadpool(build)
     return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+async def atom_feed(request: Request) -> Response:
+    """The Atom feed behind its secret token (no login: a feed reader subscribes to the URL)."""
+    werkplek = request.app.state.werkplek
+    token, name = request.path_params["token"], request.path_params["name"]
+    config = werkplek.config()
+    if name != ALL and name not in config.rules.dossiers:
+        raise HTTPException(404, "Deze feed bestaat niet.")
+    expected = feed_token(calendar_secret(werkplek.db_path), name)
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(404, "Deze feed bestaat niet.")
+
+    def build() -> bytes:
+        with werkplek.store() as store:
+            return pipeline.feed(config, store, werkplek.clock(), None if name == ALL else name, self_url=str(request.url))
+
+    body = await run_in_threadpool(build)
+    return Response(body, media_type=FEED_TYPE)
