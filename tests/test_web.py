@@ -217,8 +217,17 @@ def test_a_moment_marked_done_reads_afgehandeld_in_digest_report_and_calendar(cl
 
         text, _ = render_digest(digests["wmo@gemeente.example"])
         assert "Woordvoerders briefen — afgehandeld door redactie op ma 7 dec 08:00" in text and "TE LAAT" not in text
-        report = __import__("monitor.report", fromlist=["render"]).render(pipeline.briefing(store, config, NOW), "text")
-        assert "afgehandeld door redactie op ma 7 dec 08:00" in report
+        from monitor import report as report_module
+        from monitor.render.as_json import schema
+
+        briefing = pipeline.briefing(store, config, NOW)
+        assert "afgehandeld door redactie op ma 7 dec 08:00" in report_module.render(briefing, "text")
+        payload = __import__("json").loads(report_module.render(briefing, "json"))
+        __import__("jsonschema").validate(payload, schema())
+        [done] = [m for a in payload["actions"] for m in a["moments"] if m["id"] == moment]
+        assert done["work"] == {"owner": "marieke", "done": True, "done_by": "redactie", "done_at": "2026-12-07T08:00:00+01:00",
+                                "note": "Brief gestuurd", "note_by": "redactie", "note_at": "2026-12-07T08:00:00+01:00", "state_label": "afgehandeld"}
+        assert done["when"] == "afgehandeld door redactie op ma 7 dec 08:00"
         calendar = pipeline.calendar(config, store, NOW).decode().replace("\r\n ", "")
         assert "Woordvoerders briefen — afgehandeld door redactie op ma 7 dec 08:00" in calendar and "Status: afgehandeld" in calendar
         # The owner's digest (marieke's email is the jeugd address) lists her action first.
