@@ -449,3 +449,25 @@ def test_the_page_cache_follows_every_write_a_page_shows(demo):
         assert cache.key("vandaag", store.db, "v1", later) != key()  # the clock moved on: states may have too
     finally:
         store.close()
+
+
+def test_the_warmer_builds_vandaag_and_the_dossiers_read_lately(demo):
+    from monitor.web import pages
+
+    app = create_app(demo, demo / "monitor.db", clock=clock, secret=b"test-secret")
+    werkplek = app.state.werkplek
+    with TestClient(app) as client:
+        login(client, "lezer")
+        assert client.get("/dossier/wmo").status_code == 200
+    assert werkplek.recently_viewed() == ["wmo"]
+    werkplek.cache.clear()
+    built = []
+    real = pipeline.briefing
+    try:
+        pipeline.briefing = lambda *a, **k: built.append(a[3].dossiers if len(a) > 3 else None) or real(*a, **k)
+        pages.warm(werkplek)
+        assert built == [None, ["wmo"]]  # Vandaag (every dossier), then the dossier read lately
+        pages.warm(werkplek)
+        assert built == [None, ["wmo"]]  # nothing changed: nothing rebuilt
+    finally:
+        pipeline.briefing = real

@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -82,6 +83,7 @@ class Werkplek:
         self._config: tuple[tuple[float, float], Config] | None = None
         self._lock = threading.Lock()
         self.cache = PageCache()
+        self._viewed: dict[str, float] = {}  # dossier id -> when its page was last read (monotonic)
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True))
         self.env.filters["hits"] = _hits
         self.env.filters["anchor"] = lambda value: "".join(c if c.isalnum() else "-" for c in str(value))
@@ -98,6 +100,18 @@ class Werkplek:
             if self._config is None or self._config[0] != stamp:
                 self._config = (stamp, load_config(self.config_dir))  # type: ignore[assignment]
             return self._config[1]
+
+    def viewed(self, dossier: str) -> None:
+        """Note that a dossier page was read (the warmer keeps such pages built)."""
+        with self._lock:
+            self._viewed[dossier] = time.monotonic()
+
+    def recently_viewed(self, hours: float = 8, limit: int = 10) -> list[str]:
+        """The dossier pages read in the last `hours`, most recent first (at most `limit`)."""
+        horizon = time.monotonic() - hours * 3600
+        with self._lock:
+            recent = sorted(((t, d) for d, t in self._viewed.items() if t >= horizon), reverse=True)
+        return [d for _, d in recent[:limit]]
 
     def forget_config(self) -> None:
         """After the werkplek itself wrote rules.yaml (mtime may not have moved within a tick)."""

@@ -7,8 +7,8 @@ value is kept under a *fingerprint* of the data (the newest item, change, fetch,
 piece of work, each a lookup on an index or a primary key) and the rules version, for at most
 `ttl` seconds of clock time (states such as "te laat" or a stale source follow the clock). Any
 fetch, rules change or recorded work gives a new fingerprint, so nothing stale is ever shown
-past that; `Warmer` rebuilds Vandaag in the background so the first reader after a fetch does
-not wait either.
+past that; `Warmer` rebuilds Vandaag and the dossier pages read lately in the background, so
+the first reader after a fetch does not wait either.
 """
 
 from __future__ import annotations

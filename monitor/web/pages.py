@@ -73,10 +73,13 @@ def vandaag_data(werkplek: Any, store: Any, config: Any, now: Any) -> tuple[Brie
 
 
 def warm(werkplek: Any) -> None:
-    """Build Vandaag ahead of its first reader (the background warmer of `monitor web`)."""
+    """Build Vandaag, and the dossier pages read lately, ahead of their readers (`monitor web`'s background warmer)."""
     config = werkplek.config()
     with werkplek.store() as store:
         vandaag_data(werkplek, store, config, werkplek.clock())
+        for dossier_id in werkplek.recently_viewed():
+            if dossier_id in config.rules.dossiers:
+                dossier_data(werkplek, store, config, werkplek.clock(), dossier_id)
 
 
 @page("read")
@@ -123,6 +126,19 @@ def dossier_scope(today: date, now: Any, dossier: str) -> Scope:
     )
 
 
+def dossier_data(werkplek: Any, store: Any, config: Any, now: Any, dossier_id: str) -> tuple[Briefing, list[Any], set[str]]:
+    """A dossier page's briefing, woordvoerders and stored moment ids, from the cache while the data is unchanged."""
+    key = werkplek.cache.key(("dossier", dossier_id), store.db, pipeline.rules_version(config.rules), now)
+
+    def fresh() -> tuple[Briefing, list[Any], set[str]]:
+        today = now.astimezone(AMS).date()
+        found = pipeline.briefing(store, config, now, dossier_scope(today, now, dossier_id))
+        people = pipeline.woordvoerders(store, config, dossier_id, now)
+        return found, people, _stored_moments(store, [m.id for a in found.actions for m in a.moments])
+
+    return werkplek.cache.get(key, fresh)
+
+
 @page("read")
 async def dossier(request: Request, user: User, csrf: str, form: dict[str, str] | None) -> Response:
     """A dossier's timeline, moments ahead, Kamer stukken, press, woordvoerders and calendar link."""
@@ -135,15 +151,9 @@ async def dossier(request: Request, user: User, csrf: str, form: dict[str, str] 
     def build() -> dict[str, Any]:
         now = werkplek.clock()
         today = now.astimezone(AMS).date()
+        werkplek.viewed(dossier_id)
         with werkplek.store() as store:
-            key = werkplek.cache.key(("dossier", dossier_id), store.db, pipeline.rules_version(config.rules), now)
-
-            def fresh() -> tuple[Briefing, list[Any], set[str]]:
-                found = pipeline.briefing(store, config, now, dossier_scope(today, now, dossier_id))
-                people = pipeline.woordvoerders(store, config, dossier_id, now)
-                return found, people, _stored_moments(store, [m.id for a in found.actions for m in a.moments])
-
-            briefing, people, stored = werkplek.cache.get(key, fresh)
+            briefing, people, stored = dossier_data(werkplek, store, config, now, dossier_id)
             users = accounts.list_users(store.db)
             changes = accounts.rules_log(store.db, dossier_id, limit=5)
         titles = dict(briefing.dossiers)
