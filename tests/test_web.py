@@ -272,7 +272,7 @@ def test_an_owners_digest_puts_their_actions_first(client, demo):
 
 def _rules_form(page: str) -> dict[str, str]:
     """The rules form's fields as a browser would post them (inputs, and each select's chosen option)."""
-    fields = dict(re.findall(r'name="((?:regel-\d+-(?:naam|query))|exclude|basis|gecontroleerd|csrf)" value="([^"]*)"', page))
+    fields = dict(re.findall(r'name="((?:regel-\d+-(?:naam|query|plek))|exclude|basis|gecontroleerd|csrf)" value="([^"]*)"', page))
     for name, options in re.findall(r'<select name="(regel-\d+-prioriteit)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         fields[name] = chosen.group(1) if chosen else ""
@@ -414,13 +414,15 @@ dossiers:
       - name: kern
         query: Wmo
 """
-    rows = [RuleRow("kern-nieuw", "jeugdzorg OR jeugdhulp", "hoog", index=0), RuleRow("oud", "x", remove=True, index=1), RuleRow("pers", '"jeugd in de knel" OR *jeugd*')]
+    rows = [RuleRow("kern-nieuw", "jeugdzorg OR jeugdhulp", "hoog", index=0), RuleRow("oud", "x", remove=True, index=1), RuleRow("pers", '"jeugd in de knel" OR *jeugd*'),
+            RuleRow("vervalst", "jeugd", index=0)]  # a forged second claim on rule 0 becomes a rule of its own
     text = apply(original, "jeugd", rows, "voetbal*")
     rules = parse_rules(text, "rules.yaml")
     jeugd = rules.dossiers["jeugd"]
     assert [(r.name, r.query, r.priority, r.kinds) for r in jeugd.rules] == [
         ("kern-nieuw", "jeugdzorg OR jeugdhulp", "hoog", ["zaak"]),
         ("pers", '"jeugd in de knel" OR *jeugd*', None, None),
+        ("vervalst", "jeugd", None, None),
     ]
     assert jeugd.exclude == "voetbal*"
     assert "# onze dossiers" in text and "# de titel" in text and "# alleen zaken" in text
@@ -471,3 +473,18 @@ def test_the_warmer_builds_vandaag_and_the_dossiers_read_lately(demo):
         assert built == [None, ["wmo"]]  # nothing changed: nothing rebuilt
     finally:
         pipeline.briefing = real
+
+
+def test_a_rule_blanked_out_in_the_form_is_removed_and_the_others_keep_their_place(client, demo):
+    login(client, "redactie")
+    form = _rules_form(client.get("/regels/jeugd").text)
+    assert form["regel-1-plek"] == "1"
+    blanked = {**form, "regel-1-naam": "", "regel-1-query": "", "actie": "controleren"}
+    page = client.post("/regels/jeugd", data=blanked).text
+    again = _rules_form(page)
+    # The row after the blanked one moves up in the form but still names its own rule in the file.
+    assert again["regel-1-naam"] == "instellingen" and again["regel-1-plek"] == "2" and again["regel-2-naam"] == ""
+    saved = client.post("/regels/jeugd", data={**again, "actie": "opslaan"})
+    assert "Opgeslagen" in saved.text
+    rules = load_config(demo).rules.dossiers["jeugd"].rules
+    assert [r.name for r in rules] == ["kern", "instellingen"] and rules[1].query.startswith("(jeugdzorgaanbieder*")

@@ -47,7 +47,7 @@ class RuleRow:
     query: str = ""
     priority: str = ""
     remove: bool = False
-    index: int | None = None  # the rule's place in rules.yaml (None: a new rule)
+    index: int | None = None  # the rule's place in rules.yaml (None: a new rule); posted as regel-N-plek
 
 
 @dataclass
@@ -88,8 +88,9 @@ def rows_from_form(form: dict[str, str]) -> list[RuleRow]:
         prefix = f"regel-{index}-"
         if prefix + "naam" not in form and prefix + "query" not in form:
             continue
+        place = form.get(prefix + "plek", "")
         rows.append(RuleRow(form.get(prefix + "naam", "").strip(), form.get(prefix + "query", "").strip(), form.get(prefix + "prioriteit", "").strip(),
-                            form.get(prefix + "weg") == "ja", index))
+                            form.get(prefix + "weg") == "ja", int(place) if place.isdigit() and int(place) < MAX_RULES else None))
     return rows
 
 
@@ -101,10 +102,14 @@ def apply(text: str, dossier: str, rows: list[RuleRow], exclude: str) -> str:
     # Row i of the form is rule i of the file: a renamed rule keeps its other keys (kinds, sources) and comments.
     existing = [r for r in node.get("rules") or []]
     new_rules = []
+    used: set[int] = set()
     for row in rows:
         if row.remove or (not row.name and not row.query):
             continue
-        entry = existing[row.index] if row.index is not None and row.index < len(existing) and hasattr(existing[row.index], "get") else None
+        known = row.index is not None and row.index < len(existing) and row.index not in used and hasattr(existing[row.index], "get")
+        entry = existing[row.index] if known else None
+        if known:
+            used.add(row.index)  # a forged form naming one rule twice gets a new rule the second time
         if entry is None:
             entry = yaml.map()
         if entry.get("name") != row.name:
@@ -231,6 +236,7 @@ async def editor(request: Request, user: User, csrf: str, form: dict[str, str] |
     with werkplek.store() as store:
         context["recent"] = _recent_items(store, dossier)
         context["log"] = accounts.rules_log(store.db, dossier, limit=10)
-    context.update(rows=rows + [RuleRow()], exclude=exclude, basis=base, checked=checked)
+    # Rows left empty are dropped; one empty row is always offered for a new rule.
+    context.update(rows=[r for r in rows if r.name or r.query] + [RuleRow()], exclude=exclude, basis=base, checked=checked)
     # Errors come back as 200: htmx (hx-boost) swaps in only successful answers.
     return werkplek.render(request, "regels.html", context)
