@@ -488,3 +488,14 @@ def test_a_rule_blanked_out_in_the_form_is_removed_and_the_others_keep_their_pla
     assert "Opgeslagen" in saved.text
     rules = load_config(demo).rules.dossiers["jeugd"].rules
     assert [r.name for r in rules] == ["kern", "instellingen"] and rules[1].query.startswith("(jeugdzorgaanbieder*")
+
+
+def test_a_search_the_index_cannot_narrow_checks_the_newest_items_and_says_so(demo_source):
+    store = Store(demo_source / "monitor.db")
+    try:
+        everything = search(store, "*zorg*", Filters(), limit=10_000)
+        assert not everything.truncated and everything.hits
+        capped = search(store, "*zorg*", Filters(), limit=10_000, max_candidates=5)
+        assert capped.truncated and capped.candidates == 5 and len(capped.hits) <= 5
+    finally:
+        store.close()

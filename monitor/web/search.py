@@ -28,6 +28,7 @@ __all__ = ["Filters", "Hit", "SearchResult", "search", "fts_expression", "KINDS"
 
 KINDS = ("activiteit", "zaak", "document", "artikel")
 LIMIT = 50
+MAX_CANDIDATES = 20_000  # items the engine checks at most (a leading wildcard offers all of history)
 _RULE = "zoekvraag"
 _WHEN = "COALESCE(NULLIF(i.published_at, ''), i.first_seen)"
 
@@ -64,9 +65,10 @@ class SearchResult:
     candidates: int  # items the index (and the filters) offered
     more: bool  # there are more hits than shown
     error: QueryError | None = None
+    truncated: bool = False  # only the newest MAX_CANDIDATES candidates were checked
 
 
-def search(store: Store, query: str, filters: Filters, limit: int = LIMIT) -> SearchResult:
+def search(store: Store, query: str, filters: Filters, limit: int = LIMIT, max_candidates: int = MAX_CANDIDATES) -> SearchResult:
     """Run a search; a query the parser refuses comes back as `error` (with its position)."""
     query = query.strip()
     ast: Node | None = None
@@ -103,7 +105,11 @@ def search(store: Store, query: str, filters: Filters, limit: int = LIMIT) -> Se
     hits: list[Hit] = []
     candidates = 0
     more = False
+    truncated = False
     for row in store.db.query(sql, params):
+        if candidates == max_candidates:
+            truncated = True
+            break
         candidates += 1
         item = row_to_item(row)
         match = None
@@ -119,7 +125,7 @@ def search(store: Store, query: str, filters: Filters, limit: int = LIMIT) -> Se
     stored = _stored_matches(store, [h.item.id for h in hits])
     for hit in hits:
         hit.dossiers = stored.get(hit.item.id, [])
-    return SearchResult(hits, candidates, more)
+    return SearchResult(hits, candidates, more, truncated=truncated)
 
 
 def _dossier(query: str, ast: Node) -> DossierConfig:
