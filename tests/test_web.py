@@ -499,3 +499,18 @@ def test_a_search_the_index_cannot_narrow_checks_the_newest_items_and_says_so(de
         assert capped.truncated and capped.candidates == 5 and len(capped.hits) <= 5
     finally:
         store.close()
+
+
+def test_a_beheerder_adds_and_removes_users_in_the_browser_pages(client, demo):
+    csrf = csrf_of(login(client, "marieke").text)
+    short = client.post("/gebruikers", data={"csrf": csrf, "actie": "toevoegen", "naam": "nieuw", "rol": "lezer", "wachtwoord": "kort"})
+    assert "minstens 10 tekens" in short.text
+    added = client.post("/gebruikers", data={"csrf": csrf, "actie": "toevoegen", "naam": "nieuw", "rol": "redacteur", "email": "nieuw@gemeente.example", "wachtwoord": "lang-genoeg-1"})
+    assert "Gebruiker nieuw (redacteur) toegevoegd." in added.text
+    assert "U kunt uzelf niet verwijderen." in client.post("/gebruikers", data={"csrf": csrf, "actie": "verwijderen", "naam": "marieke"}).text
+    assert client.post("/gebruikers", data={"csrf": csrf, "actie": "verwijderen", "naam": "nieuw"}).url.path == "/gebruikers"
+    store = Store(demo / "monitor.db")
+    try:
+        assert accounts.get_user(store.db, "nieuw") is None and accounts.get_user(store.db, "marieke") is not None
+    finally:
+        store.close()

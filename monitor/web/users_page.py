@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -28,6 +31,11 @@ def _dutch(error: AccountError) -> str:
 async def users(request: Request, user: User, csrf: str, form: dict[str, str] | None) -> Response:
     """GET: the list with a form to add; POST: add (actie=toevoegen) or remove (actie=verwijderen)."""
     werkplek = request.app.state.werkplek
+    return await run_in_threadpool(_users, request, werkplek, user, csrf, form)
+
+
+def _users(request: Request, werkplek: Any, user: User, csrf: str, form: dict[str, str] | None) -> Response:
+    # Argon2 hashing and the database are blocking work: off the event loop.
     message = error = None
     with werkplek.store() as store:
         if form is not None:
