@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import changes as change_log
+from . import work as team_work
 from .kamer import KamerIndex, MeetingChain
 from .models import (
     KIND_ACTIVITY,
@@ -383,6 +384,10 @@ class _Builder:
         chains = relevant_chains(self.view, self.rules, scope.agenda_from, scope.agenda_to)
         moments = derive_moments(self.view, self.rules, (scope.agenda_from, scope.agenda_to), chains=chains, index=self.index)
         mine = set(self.ids)
+        # The team's work on each moment as known at as_of: 'afgehandeld door … op …' everywhere.
+        work = team_work.state(self.view.db, [m.id for m in moments], self.view.at)
+        for moment in moments:
+            moment.work = work.get(moment.id)
         entries: dict[str, MeetingEntry] = {}
         histories = self.view.changes([m.id for c in chains for m in c.members])
         for chain in chains:

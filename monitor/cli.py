@@ -54,6 +54,7 @@ examples:
   monitor export -o memo.docx         this week's Lobbymemo in Word (.xlsx, .csv: the sheets)
   monitor feed jeugd -o jeugd.atom    an Atom feed of a dossier for a feed reader
   monitor schedule                    run unattended (fetch, digest on working days)
+  monitor web                         the werkplek in a browser (after monitor users add NAME --role ...)
 
 Run `monitor COMMAND --help` for the options of a command.
 """
@@ -735,11 +736,61 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         stoppers.append(server.stop)
         print(f"lobbykalender: {server.url_for('alle')}", file=sys.stderr)
         print(f"Atom feed: {server.feed_url_for('alle')}", file=sys.stderr)
+    if args.web_port:
+        from .web.app import serve_in_thread
+
+        stoppers.append(serve_in_thread(_config_dir(args), _db_path(args), args.web_host, args.web_port))
+        print(f"werkplek: http://{args.web_host}:{args.web_port}/", file=sys.stderr)
     if not getattr(args, "verbose", False):
         # The scheduler's own lines (started, done, skipped) are its progress report.
         logging.getLogger("monitor.scheduler").setLevel(logging.INFO)
     print("running; stop with Ctrl-C or SIGTERM (running jobs finish first)", file=sys.stderr)
     return run_scheduler(scheduler, on_stop=stoppers)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve the werkplek (the web view) until stopped."""
+    from .web.app import serve
+
+    _load(args)  # a broken rules.yaml is said here, not on the first page
+    _open_store(args).close()
+    fixed = _now(args) if getattr(args, "now", None) else None
+    print(f"werkplek: http://{args.host}:{args.port}/ (stop with Ctrl-C)", file=sys.stderr)
+    serve(_config_dir(args), _db_path(args), args.host, args.port, clock=(lambda: fixed) if fixed else None, forwarded_allow_ips=args.forwarded_allow_ips)
+    return EXIT_OK
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Add, list or remove werkplek users."""
+    import getpass
+
+    from .timeutil import iso
+    from .web import accounts
+
+    store = _open_store(args)
+    try:
+        if args.users_command == "add":
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    raise UsageError("the two passwords differ; nothing was changed")
+            else:
+                password = sys.stdin.readline().rstrip("\r\n")
+            try:
+                user = accounts.add_user(store.db, args.name, args.role, password, args.email, iso(current_time()) or "")
+            except accounts.AccountError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"added {user.name} ({user.role})" + (f" <{user.email}>" if user.email else ""))
+        elif args.users_command == "remove":
+            if not accounts.remove_user(store.db, args.name):
+                raise UsageError(f"there is no user '{args.name}'")
+            print(f"removed {args.name} (their sessions ended; the work they recorded stays)")
+        else:
+            for user in accounts.list_users(store.db):
+                print(f"{user.name}\t{user.role}\t{user.email or ''}")
+    finally:
+        store.close()
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------- parser
@@ -1010,8 +1061,39 @@ examples:
         epilog="examples:\n  monitor schedule --config /etc/monitor --db /var/lib/monitor/monitor.db\n  (see the README for a systemd unit and for cron instead)\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    schedule.add_argument("--web-port", type=int, metavar="PORT", help="also serve the werkplek (monitor web) on this port")
+    schedule.add_argument("--web-host", default="127.0.0.1", help="with --web-port: the address to listen on (default: 127.0.0.1)")
     _common(schedule, suppress=True)
     schedule.set_defaults(func=cmd_schedule)
+
+    web = commands.add_parser(
+        "web",
+        help="serve the werkplek: the web view where the team works its dossiers",
+        description="Serve the werkplek (Vandaag, Dossier, Zoeken, the rules editor) with uvicorn. It listens on loopback by default: put a reverse proxy with HTTPS in front of it (see the README). Nothing is readable without logging in (monitor users add) except the tokenised calendar URLs.",
+        epilog="examples:\n  monitor users add marieke --role redacteur --email marieke@gemeente.nl\n  monitor web --port 8080\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    web.add_argument("--forwarded-allow-ips", metavar="IPS", help="reverse proxies whose X-Forwarded-* headers are trusted (default: 127.0.0.1)")
+    _common(web, suppress=True)
+    web.set_defaults(func=cmd_web)
+
+    users = commands.add_parser("users", help="add, list or remove werkplek users", description="Werkplek accounts. Roles: lezer (reads), redacteur (also works moments and edits rules), beheerder (also manages users). The password is asked for (or read from standard input when it is not a terminal) and stored as an Argon2 hash.")
+    users_commands = users.add_subparsers(dest="users_command", metavar="SUBCOMMAND")
+    add = users_commands.add_parser("add", help="add a user (password from a prompt or stdin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=("lezer", "redacteur", "beheerder"))
+    add.add_argument("--email", help="their address; their own actions then come first in their digest")
+    _common(add, suppress=True)
+    listing = users_commands.add_parser("list", help="list the users")
+    _common(listing, suppress=True)
+    remove = users_commands.add_parser("remove", help="remove a user and end their sessions")
+    remove.add_argument("name", metavar="NAME")
+    _common(remove, suppress=True)
+    for sub in (add, listing, remove):
+        sub.set_defaults(func=cmd_users)
+    users.set_defaults(func=lambda args: (users.print_help(), EXIT_USAGE)[1])
     return parser
 
 

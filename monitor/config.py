@@ -647,7 +647,12 @@ def load_rules(path: str | Path, source_ids: set[str] | None = None) -> RulesCon
     With `source_ids`, a rule's `sources:` filter is checked against the configured sources.
     """
     path = Path(path)
-    text = _read_file(path)
+    return parse_rules(_read_file(path), path, source_ids)
+
+
+def parse_rules(text: str, path: str | Path, source_ids: set[str] | None = None) -> RulesConfig:
+    """`load_rules` for text not (yet) on disk, e.g. an edit in the werkplek; problems name `path` and the text's lines."""
+    path = Path(path)
     reader = _Reader(str(path))
     root = reader.load(text)
     if reader.problems:

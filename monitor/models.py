@@ -771,6 +771,12 @@ class Moment:
     moved: bool = False  # the meeting moved at some point (the deadline moved with it)
     triggers: list[str] = field(default_factory=list)  # the agenda points that touch the dossiers
     woordvoerders: list[Woordvoerder] = field(default_factory=list)
+    work: Any = None  # monitor.work.Work: the team's owner, 'afgehandeld', note (attached by the briefing)
+
+    @property
+    def handled(self) -> bool:
+        """The team marked this action done ('afgehandeld')."""
+        return self.work is not None and self.work.done
 
 
 # ---------------------------------------------------------------------------- value helpers

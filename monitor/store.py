@@ -38,7 +38,7 @@ from .models import KIND_ACTIVITY, READ_ONLY, TRACKED_FIELDS, Change, Item, Matc
 from .timeutil import AMS, iso
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # What the read side loads of an item: everything but `raw` (the payload as fetched, often the
 # largest column, needed only to re-derive items after a parser fix).
 _VIEW_COLUMNS = "id, source, external_id, kind, title, text, url, published_at, event_at, data, hash, first_seen, last_seen, last_changed, deleted_at"
@@ -736,8 +736,9 @@ def migrate(db: sqlite_utils.Database) -> None:
     stage's "what needs matching"; 4 makes the file browsable (Datasette, sqlite-utils): foreign
     keys from every row that names an item or a moment, full-text search on items and views a
     public-affairs officer reads (see `_version_4`); 5 gives the outbox a channel (mail, webhook)
-    and a kind (digest, spoed), every existing row staying a mailed digest (`outbox.ensure_schema`).
-    On an up-to-date database nothing is written.
+    and a kind (digest, spoed), every existing row staying a mailed digest (`outbox.ensure_schema`);
+    6 adds the werkplek's tables (users, sessions, login failures, the rules log) and the work on
+    moments (`monitor.work`), new tables only. On an up-to-date database nothing is written.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -772,6 +773,7 @@ def migrate(db: sqlite_utils.Database) -> None:
             _backfill(db)
         if version < 4 or not existing:
             _version_4(db)
+        _version_6(db)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -957,6 +959,15 @@ def _version_4(db: sqlite_utils.Database) -> None:
         conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
     for name, sql in _VIEWS.items():
         conn.execute(f"CREATE VIEW {name} AS {sql}")
+
+
+def _version_6(db: sqlite_utils.Database) -> None:
+    """The werkplek's tables and the work on moments: created where missing, no row changed."""
+    from . import work  # noqa: PLC0415 - like the outbox, they own their tables' shape
+    from .web import accounts  # noqa: PLC0415
+
+    accounts.ensure_schema(db)
+    work.ensure_schema(db)
 
 
 def _rebuild(conn: sqlite3.Connection, table: str) -> None:

@@ -101,7 +101,9 @@ def status_label(status: MomentStatus | str) -> str:
 
 
 def deadline_phrase(moment: Moment) -> str:
-    """When to act: 'uiterlijk do 3 dec', 'TE LAAT — de deadline was do 3 dec; nu alsnog', ..."""
+    """When to act: 'uiterlijk do 3 dec', 'TE LAAT — de deadline was do 3 dec; nu alsnog', 'afgehandeld door …', ..."""
+    if moment.handled and moment.status is not MomentStatus.GEANNULEERD:
+        return handled_phrase(moment.work.done_by, moment.work.done_at)
     if moment.status is MomentStatus.GEANNULEERD:
         return "GEANNULEERD — geen actie meer nodig"
     if moment.deadline is None:
@@ -112,6 +114,32 @@ def deadline_phrase(moment: Moment) -> str:
     if moment.status is MomentStatus.VOORBIJ:
         return f"voorbij (de deadline was {deadline})"
     return f"uiterlijk {deadline}"
+
+
+HANDLED = "afgehandeld"
+
+
+def handled_phrase(by: str | None, at: str | date | datetime | None) -> str:
+    """'afgehandeld door marieke op do 3 dec 14:05': the team did it (instead of TE LAAT)."""
+    return f"{HANDLED} door {by or 'onbekend'} op {moment_text(at)}"
+
+
+def moment_state(moment: Moment) -> str:
+    """A moment's state for a status line: 'afgehandeld' once the team did it, else its status ('te laat', ...)."""
+    if moment.handled and moment.status is not MomentStatus.GEANNULEERD:
+        return HANDLED
+    return status_label(moment.status)
+
+
+def owner_phrase(owner: str) -> str:
+    """'trekker: marieke': who in the team takes this action."""
+    return f"trekker: {owner}"
+
+
+def work_note(note: str, by: str | None, at: str | None) -> str:
+    """'notitie (marieke, do 3 dec 14:05): Brief gestuurd aan GL-PvdA en CDA'."""
+    who = ", ".join(p for p in (by or "", moment_text(at) if at else "") if p)
+    return f"notitie ({who}): {note}" if who else f"notitie: {note}"
 
 
 def action_line(moment: Moment) -> str:

@@ -300,3 +300,19 @@ def test_a_run_that_waited_for_the_lock_still_alerts_its_changes(tmp_path, endpo
     assert [a.kind for a in run.alerts] == ["geannuleerd"] and len(endpoint.posts) == 1
     assert checked(store, config, NOW + timedelta(minutes=15)).queued == []
     store.close()
+
+
+def test_a_deadline_that_became_today_does_not_alert_when_the_team_handled_it(tmp_path, endpoint, smtp):
+    from monitor import work
+
+    inbox, port = smtp
+    config = small_config(tmp_path, port, endpoint.url())
+    store = Store(tmp_path / "monitor.db")
+    debate = add(store, activity("a1", "Commissiedebat Jeugdzorg", at("2026-12-10T10:00")), "jeugd", "kern", ["jeugdzorg"])
+    checked(store, config, NOW - timedelta(hours=1))
+    [moment] = [r["id"] for r in store.db.query("SELECT id FROM moments")]
+    work.record(store.db, moment, iso(NOW - timedelta(minutes=30)), "marieke", work.DONE)  # the briefing went out already
+    store.upsert_item(replace(debate, event_at=iso(at("2026-12-01T10:00")), data={**debate.data, "datum": "2026-12-01", "aanvangstijd": iso(at("2026-12-01T10:00"))}), iso(NOW))
+    run = checked(store, config, NOW)
+    assert [a.kind for a in run.alerts] == [] and endpoint.posts == []
+    store.close()

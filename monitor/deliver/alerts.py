@@ -154,7 +154,7 @@ def detect(
                 alerts.append(Alert(f"stemmingslijst|{key}|{fingerprint}", "stemmingslijst", entry, dossiers, phrases, moments.get(key, [])))
     for action in briefing.actions:
         for moment in action.moments:
-            if moment.deadline != today or not moment.status.active:
+            if moment.deadline != today or not moment.status.active or moment.handled:  # the team already did it
                 continue
             if not _became_today(view, moment.id, today, since, first_pass):
                 continue

@@ -200,7 +200,7 @@ def _deadline_events(action: Action, titles: dict[str, str], reminder: time | No
             wording.action_line(moment),
             wording.meeting_line(moment.meeting),
             f"Dossier: {', '.join(titles.get(d, d) for d in moment.dossiers)}",
-            f"Status: {wording.status_label(moment.status)}",
+            f"Status: {wording.moment_state(moment)}",
         ]
         lines += [f"{wording.LABEL_AGENDA_POINT}: {t}" for t in moment.triggers[:5]]
         lines += [wording.update_phrase(u) for u in entry.updates]
@@ -221,7 +221,7 @@ def _deadline_events(action: Action, titles: dict[str, str], reminder: time | No
         event.add("categories", [titles.get(d, d) for d in moment.dossiers])
         if url:
             event.add("url", url)
-        if reminder is not None and moment.status.active:
+        if reminder is not None and moment.status.active and not moment.handled:  # no alarm for what was done
             event.add_component(_reminder(moment.deadline, reminder, clean(summary, 300)))
         _stamp(event, entry)
         out.append(event)

@@ -220,7 +220,9 @@ def _digest(view: View, recipient: str, briefing: Briefing, first_at: str | None
         changed += [replace(e, new=False) for e in section.kamer if e not in kamer and e.updates]
         press = [e for e in section.press if f"item:{e.key}" not in covered]
         news.append(replace(section, kamer=kamer, press=press))
-    briefing = replace(briefing, news=news, closed=[], changed=changed)
+    # An owner's own actions come first (a user's email is their digest address), by deadline.
+    actions = sorted(briefing.actions, key=lambda a: not any(m.work is not None and m.work.owner_email == recipient for m in a.moments))
+    briefing = replace(briefing, news=news, closed=[], changed=changed, actions=actions)
     new_actions = {key for key, keys in action_keys.items() if any(k not in covered for k in keys)}
     covers = [k for keys in action_keys.values() for k in keys]
     covers += [f"item:{i}" for n in briefing.news for e in n.kamer for i in e.item_ids] + [f"item:{e.key}" for n in briefing.news for e in n.press]

@@ -91,7 +91,17 @@ def _moment(moment: Moment) -> dict[str, Any]:
         "event_at": _time(moment.meeting),
         "triggers": list(moment.triggers),
         "woordvoerders": [_woordvoerder(w) for w in moment.woordvoerders],
+        "work": _work(moment),
     }
+
+
+def _work(moment: Moment) -> dict[str, Any] | None:
+    """The team's work on a moment (the werkplek): trekker, afgehandeld by whom and when, note."""
+    work = moment.work
+    if work is None:
+        return None
+    return {"owner": work.owner, "done": work.done, "done_by": work.done_by, "done_at": work.done_at, "note": work.note,
+            "note_by": work.note_by, "note_at": work.note_at, "state_label": wording.moment_state(moment)}
 
 
 def _meeting(entry: MeetingEntry) -> dict[str, Any]:

@@ -30,7 +30,7 @@ TONES = {  # the bar colour per tone: cell background, so Outlook shows it too
 BADGE_COLOURS = {
     "te laat": "#b42318", "geannuleerd": "#b42318", "vervallen": "#b42318", "verworpen": "#b42318", "van de agenda": "#b42318",
     "verwijderd": "#b42318", "verplaatst": "#b45309", "verplaatst, datum volgt": "#b45309", "vandaag": "#b45309",
-    "aangenomen": "#027a48", "beantwoord": "#027a48", "uitstel": "#b45309", "nieuw": "#154273",
+    "aangenomen": "#027a48", "afgehandeld": "#027a48", "beantwoord": "#027a48", "uitstel": "#b45309", "nieuw": "#154273",
 }
 
 

@@ -108,10 +108,12 @@ def action_block(action: Action, titles: dict[str, str], new: bool = False) -> B
     """A meeting with the actions it asks for, by deadline."""
     entry = action.entry
     meeting = entry.meeting
-    late = any(m.status is MomentStatus.TE_LAAT for m in action.moments)
+    late = any(m.status is MomentStatus.TE_LAAT and not m.handled for m in action.moments)
     badges = []
     if late:
         badges.append("te laat")
+    if all(m.handled for m in action.moments):
+        badges.append(wording.HANDLED)
     if any(m.status is MomentStatus.VERPLAATST or m.moved for m in action.moments) and not late:
         badges.append("verplaatst")
     if new:
@@ -119,6 +121,7 @@ def action_block(action: Action, titles: dict[str, str], new: bool = False) -> B
     lines = [Line(clean(wording.action_line(m), 300), "deadline") for m in action.moments[1:]]
     lines.append(Line(clean(wording.meeting_line(meeting), 400), "meta"))
     lines.append(Line("Dossier: " + ", ".join(titles.get(d, d) for d in entry.dossiers), "meta"))
+    lines += _work_lines(action)
     lines += _trigger_lines(entry.triggers)
     lines += _meeting_detail_lines(entry)
     for vote in action.votes:
@@ -133,7 +136,7 @@ def action_block(action: Action, titles: dict[str, str], new: bool = False) -> B
         link=safe_url(meeting.url),
         badges=badges,
         lines=lines,
-        tone="late" if late else "action",
+        tone="late" if late else ("muted" if all(m.handled for m in action.moments) else "action"),
         key=entry.key,
     )
 
@@ -268,6 +271,18 @@ def banner(briefing: Briefing) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _work_lines(action: Action) -> list[Line]:
+    """Who in the team takes the action, and their notes (one line each, said once per meeting)."""
+    lines: list[Line] = []
+    owners = list(dict.fromkeys(m.work.owner for m in action.moments if m.work is not None and m.work.owner))
+    if owners:
+        lines.append(Line(clean(wording.owner_phrase(", ".join(owners)), 200), "person"))
+    for moment in action.moments:
+        if moment.work is not None and moment.work.note:
+            lines.append(Line(clean(wording.work_note(moment.work.note, moment.work.note_by, moment.work.note_at), 400), "note"))
+    return lines
 
 
 def _trigger_lines(triggers: list[str]) -> list[Line]:
