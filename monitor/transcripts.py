@@ -58,9 +58,21 @@ CREATE INDEX IF NOT EXISTS debate_passages_dossier ON debate_passages (dossier, 
 """
 
 
+# Columns added after the tables first shipped: (table, column, declaration).
+ADDED_COLUMNS = (("tk_debate_turns", "activiteit_id", "TEXT"), ("debate_passages", "activiteit_id", "TEXT"))
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the transcript tables if they do not exist yet."""
+    """Create the transcript tables if they do not exist yet, and add columns an older build did not have."""
     conn.executescript(SCHEMA)
+    for table, column, declaration in ADDED_COLUMNS:
+        if column not in _columns(conn, table):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            conn.commit()
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def stored_version(conn: sqlite3.Connection, vergadering_id: str) -> dict[str, Any] | None:
@@ -219,8 +231,10 @@ def spoken_on_view(view: Any, dossier_ids: Iterable[str], since: str, until: str
 
 
 def _exists(conn: sqlite3.Connection) -> bool:
-    # Read paths must not create tables: a database from before transcripts simply has none.
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'debate_passages'").fetchone() is not None
+    # Read paths must not create or alter tables: a database from before transcripts (or from before
+    # a column was added) has none usable until the next fetch brings its schema up to date.
+    columns = _columns(conn, "debate_passages")
+    return bool(columns) and all(column in columns for table, column, _ in ADDED_COLUMNS if table == "debate_passages")
 
 
 def _turns(transcript: Transcript) -> Iterable[tuple[int, DebateActivity, Turn]]:

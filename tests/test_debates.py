@@ -224,3 +224,17 @@ def test_an_unknown_speaker_soort_is_kept_by_name_and_never_a_kamerlid():
     assert guest and not guest[0].speaker.kamerlid and not guest[0].speaker.bewindspersoon
     assert SpeakerIndex(REGISTER, FRACTIES).persoon_id(guest[0].speaker) is None
     assert guest[0].speaker.naam == "Pieter Jansen"
+
+
+def test_tables_from_an_older_build_get_their_new_columns_and_reads_wait_for_them(tmp_path):
+    import sqlite3
+
+    from monitor import transcripts
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    older = transcripts.SCHEMA.replace(" activiteit_id TEXT,", "")
+    conn.executescript(older)
+    assert "activiteit_id" not in transcripts._columns(conn, "debate_passages")
+    assert transcripts._exists(conn) is False  # a read path sees no usable transcripts (and does not fail)
+    transcripts.ensure_schema(conn)
+    assert "activiteit_id" in transcripts._columns(conn, "debate_passages") and transcripts._exists(conn)
