@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.config import DossierConfig, RuleConfig
-from monitor.models import Item
+from monitor.models import Item, Match
 from monitor.rules.engine import ENGINE_VERSION, _anchors_suffice, compile_rules
-from monitor.rules.evaluate import analyse_item, evaluate, term_spans
+from monitor.rules.evaluate import analyse_item, describe, evaluate, term_spans
 from monitor.rules.query import QueryError, parse_query
 from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet
 
@@ -366,8 +366,14 @@ _query = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(queries=st.lists(_query, min_size=1, max_size=8), title=_text, text=_text, exclude=st.one_of(st.none(), _query))
-def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude):
+@given(
+    queries=st.lists(_query, min_size=1, max_size=8),
+    title=_text,
+    text=_text,
+    exclude=st.one_of(st.none(), _query),
+    order=st.sampled_from(["terms first", "snippet first", "last match first"]),
+)
+def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude, order):
     rules = []
     for index, query in enumerate(queries):
         try:
@@ -384,7 +390,16 @@ def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude):
     expected = [] if vetoed else [r.name for r in rules if evaluate(r.ast, analysed)]
     found = compile_rules([d]).match(it)
     assert [m.rule for m in found] == expected
-    for m in found:
+    # Terms and snippets are made lazily from the item's shared scan (with caches shared between
+    # its matches), so whatever order they are read in, each must be what the reference says.
+    by_name = {r.name: r for r in rules}
+    read = found[::-1] if order == "last match first" else found
+    for m in read:
+        if order == "snippet first":
+            got = (m.snippet, m.terms)[::-1]
+        else:
+            got = (m.terms, m.snippet)
+        assert got == describe(by_name[m.rule].ast, analysed), m.rule
         assert m.terms and "«" in m.snippet and "»" in m.snippet
 
 
@@ -407,7 +422,28 @@ def test_engine_agrees_with_reference_on_a_large_random_rule_set():
         it = item("".join(words))
         analysed = analyse_item(it.fields())
         expected = [r.name for r in rules if evaluate(r.ast, analysed)]
-        assert [m.rule for m in matcher.match(it)] == expected
+        found = matcher.match(it)
+        assert [m.rule for m in found] == expected
+        # Many matches share one scan and its snippet cache: each still shows its own terms and snippet.
+        by_name = {r.name: r for r in rules}
+        for m in found[::-1]:
+            assert (m.terms, m.snippet) == describe(by_name[m.rule].ast, analysed), m.rule
+
+
+def test_a_match_makes_terms_and_snippet_once_then_lets_the_scan_go():
+    matcher = compile_rules([dossier(rule("kern", "jeugdzorg OR tekort*"), rule("geld", "tekort* NEAR/3 jeugdzorg"))])
+    it = item("Het tekort in de jeugdzorg groeit; de tekorten ook.", "Jeugdzorg")
+    kern, geld = matcher.match(it)
+    assert kern._evidence is not None and kern._evidence is geld._evidence  # one scan per item
+    assert kern.terms == ["jeugdzorg", "tekort*"]
+    assert kern._evidence is not None  # the snippet is still to be made
+    assert kern.snippet == "Het «tekort» in de «jeugdzorg» groeit; de «tekorten» ook."
+    assert kern._evidence is None and geld._evidence is not None
+    assert geld.snippet == kern.snippet and geld.terms == ["tekort*", "jeugdzorg"]
+    assert kern == Match(it.id, "d", "kern", ["jeugdzorg", "tekort*"], kern.snippet)
+    assert kern != geld
+    with pytest.raises(TypeError):
+        Match(it.id, "d", "kern", ["jeugdzorg"])  # neither a snippet nor evidence to make one
 
 
 def test_engine_agrees_with_reference_on_long_texts():

@@ -35,7 +35,7 @@ from typing import Any
 import ahocorasick_rs
 
 from ..models import Item, Match
-from .query import DEFAULT_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
+from .query import DEFAULT_FIELDS, SNIPPET_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
 from .text import Analysed, analyse, join_variants, plural_forms, snippet
 
 __all__ = ["ENGINE_VERSION", "Matcher", "compile_rules"]
@@ -43,9 +43,6 @@ __all__ = ["ENGINE_VERSION", "Matcher", "compile_rules"]
 # Bump whenever the same rules could match differently (matches are stored under it, so a bump
 # re-matches history on the next run).
 ENGINE_VERSION = "1"
-
-# Where the snippet comes from when a rule hits in several fields: the body says most.
-SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
 
 Check = Callable[["_Scan"], bool]
 
@@ -134,7 +131,7 @@ class _Rule:
 class _Scan:
     """What the automaton found in one item's fields, with word positions computed on demand."""
 
-    __slots__ = ("analysed", "hits", "pids", "meta", "prim_list", "pid_prims", "_occ", "_spans", "_prims", "_prim_unions")
+    __slots__ = ("analysed", "hits", "pids", "meta", "prim_list", "pid_prims", "_occ", "_spans", "_prims", "_prim_unions", "_snippets")
 
     def __init__(self, meta: Meta, prim_list: list[_Prim], pid_prims: list[tuple[int, ...]]) -> None:
         self.analysed: dict[str, Analysed] = {}
@@ -147,6 +144,18 @@ class _Scan:
         self._prim_unions: dict[tuple[str, ...], set[int]] = {}
         self._occ: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self._spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        self._snippets: dict[tuple[str, frozenset[int]], str] = {}
+
+    # The scan is the `MatchEvidence` of every Match of its item: their terms and snippets are
+    # made from it when (and if) they are read.
+
+    def terms(self, rule: _Rule) -> list[str]:
+        """The rule's terms as written in its query that occur in the item."""
+        return _terms(self, rule)
+
+    def snippet(self, rule: _Rule) -> str:
+        """The snippet of a rule's match (shared with other rules that hit the same terms)."""
+        return _snippet(self, rule, self._snippets)
 
     def prims(self, field: str) -> set[int]:
         """Indexes of the prims one of whose patterns hit in `field` (case not checked)."""
@@ -440,6 +449,8 @@ class Matcher:
 
         `terms` are the rule's terms as written in the query that occur in the item; `snippet`
         is ~200 characters around the first hit with every hit of the rule marked «like this».
+        Both are made when first read (from the item's scan, which each Match keeps until then):
+        deciding a match is cheap, describing it is not, and most matches are never shown.
         """
         return self.match_fields(item.fields(), item.kind, item.source, item.id)
 
@@ -455,7 +466,6 @@ class Matcher:
                 candidates.update(*filter(None, map(index.get, pids)))
         matches: list[Match] = []
         excluded: dict[int, bool] = {}
-        snippets: dict[tuple[str, frozenset[int]], str] = {}
         rules = self._rules
         for rule_index in sorted(candidates):
             rule = rules[rule_index]
@@ -471,7 +481,7 @@ class Matcher:
                     vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
                 if vetoed:
                     continue
-            matches.append(Match(item_id, rule.dossier, rule.name, _terms(scan, rule), _snippet(scan, rule, snippets), rule.priority))
+            matches.append(Match(item_id, rule.dossier, rule.name, None, None, rule.priority, evidence=scan, key=rule))
         return matches
 
 
