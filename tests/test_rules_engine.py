@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ from monitor.models import Item, Match
 from monitor.rules.engine import ENGINE_VERSION, _anchors_suffice, compile_rules
 from monitor.rules.evaluate import analyse_item, describe, evaluate, term_spans
 from monitor.rules.query import QueryError, parse_query
-from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet
+from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet, words_of
 
 
 def rule(name: str, query: str, **kw) -> RuleConfig:
@@ -301,6 +302,47 @@ def test_fold_and_analyse():
     assert a.words(cased=True)[3] == "Wmo"
     start, end = a.char_span(1, 2)
     assert a.text[start:end] == "sociaal-domein"
+
+
+_WORD_CHARS = re.compile(r"[^\W_]+")
+_GLUE = re.compile(r"[-/]|-[ \t]*\r?\n[ \t]*")
+
+
+def _joined_forms(text: str) -> list[tuple[str, int, int]]:
+    """The joined forms of a text, worked out plainly from its words and what lies between them."""
+    folded = fold(text)
+    words = [(m.start(), m.end()) for m in _WORD_CHARS.finditer(folded)]
+    chains: list[list[int]] = []
+    for index in range(1, len(words)):
+        if _GLUE.fullmatch(folded[words[index - 1][1] : words[index][0]]):
+            if chains and chains[-1][-1] == index - 1:
+                chains[-1].append(index)
+            else:
+                chains.append([index - 1, index])
+    out = []
+    for chain in chains:
+        first, last = chain[0], chain[-1]
+        if len(chain) <= 4:
+            runs = [(a, b) for a in range(first, last) for b in range(a + 1, last + 1)]
+        else:
+            runs = [(a, a + 1) for a in range(first, last)] + [(first, last)]
+        out += [("".join(folded[s:e] for s, e in words[a : b + 1]), a, b) for a, b in runs]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("abZ9 -/_\n\t\r.") + ["é", "ĳ", "\u00ad", "’", "İ", "-\n", " -", "x-y"]), max_size=40).map("".join))
+def test_analysis_words_and_joined_forms_follow_the_text(text):
+    # The buffers are built up front without word positions; the positions and the words behind
+    # each joined form are worked out later, on first use. Both must describe the same text.
+    a = analyse(text)
+    assert a.joined() == _joined_forms(text)
+    assert a.words() == [w.lower() for w in words_of(text)]
+    assert len(a) == len(a.words())
+    if a._marks is None:  # (offsets inside a character that folds to two, ĳ → ij, are approximate)
+        for index, word in enumerate(a.words()):
+            start, end = a.char_span(index, index)
+            assert fold(text[start:end]).replace(" ", "") == word
 
 
 def test_snippet_of_no_spans_is_the_start_of_the_text():
