@@ -142,7 +142,6 @@ class Match:
         terms: list[str] | None = None,
         snippet: str | None = None,
         priority: str | None = None,
-        *,
         evidence: MatchEvidence | None = None,
         key: Any = None,
     ) -> None:

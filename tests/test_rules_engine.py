@@ -375,6 +375,27 @@ def test_rules_that_hold_whenever_they_are_candidates(query, suffices):
         matches(query, text, title=text.upper())
 
 
+@pytest.mark.parametrize(
+    ("query", "by_sets"),
+    [
+        ("jeugdzorg AND tekort", True),
+        ("(jeugd* OR *zorg) AND NOT (voetbal OR \"sociaal domein\")", True),
+        ("titel:(Wmo motie)", True),
+        ("jeugdzorg tekort NOT motie", True),
+        ("jeugdzorg AND NOT BUIG", False),  # case-sensitive: the hit needs checking
+        ("titel:Wmo AND motie", False),  # two field scopes
+        ("jeugdzorg NEAR/3 tekort", False),
+        ("jeugdzorg AND (tekort OR (motie AND Wmo))", False),
+    ],
+)
+def test_rules_verified_by_set_tests(query, by_sets):
+    (compiled,) = compile_rules([dossier(rule("r", query))])._rules
+    assert (compiled.sets is not None) is by_sets
+    for text in ("jeugdzorg tekort", "Wmo en de motie", "jeugdzorg tekort voetbal", "het sociaal domein en jeugdzorg", "BUIG jeugdzorg", ""):
+        for title in ("", "Wmo motie", text.upper()):
+            matches(query, text, title=title)
+
+
 # ---------------------------------------------------------------------------- engine = reference
 
 _VOCAB = [
@@ -470,6 +491,30 @@ def test_engine_agrees_with_reference_on_a_large_random_rule_set():
         by_name = {r.name: r for r in rules}
         for m in found[::-1]:
             assert (m.terms, m.snippet) == describe(by_name[m.rule].ast, analysed), m.rule
+
+
+def test_a_rule_set_is_compiled_once_per_process(monkeypatch):
+    from collections import OrderedDict
+
+    from monitor.rules import engine
+
+    compiled = []
+    real = engine.compile_rules
+    monkeypatch.setattr(engine, "compile_rules", lambda dossiers: compiled.append(1) or real(dossiers))
+    monkeypatch.setattr(engine, "_COMPILED", OrderedDict())
+    jeugd = lambda query="jeugdzorg": dossier(rule("r", query), id="jeugd")  # noqa: E731
+    first = engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")])
+    assert engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")]) is first  # equal rules, new objects
+    assert len(compiled) == 1
+    # Another query, or the dossiers in another order (matches come in rules.yaml order): compiled anew.
+    assert engine.matcher_for([jeugd("jeugdzorg OR jeugdhulp"), dossier(rule("r", "Wmo"), id="wmo")]) is not first
+    swapped = engine.matcher_for([dossier(rule("r", "Wmo"), id="wmo"), jeugd()])
+    assert [m.dossier for m in swapped.match(item("jeugdzorg en Wmo"))] == ["wmo", "jeugd"]
+    assert len(compiled) == 3
+    # Two rule sets are kept: the most recently used survive.
+    assert engine.matcher_for([dossier(rule("r", "Wmo"), id="wmo"), jeugd()]) is swapped
+    assert engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")]) is not first  # evicted
+    assert len(compiled) == 4
 
 
 def test_a_match_makes_terms_and_snippet_once_then_lets_the_scan_go():

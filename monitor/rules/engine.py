@@ -25,7 +25,10 @@ rules × text. The reference semantics live in `evaluate.py`; tests check both a
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ from ..models import Item, Match
 from .query import DEFAULT_FIELDS, SNIPPET_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
 from .text import Analysed, analyse, join_variants, plural_forms, snippet
 
-__all__ = ["ENGINE_VERSION", "Matcher", "compile_rules"]
+__all__ = ["ENGINE_VERSION", "Matcher", "compile_rules", "matcher_for", "rules_hash"]
 
 # Bump whenever the same rules could match differently (matches are stored under it, so a bump
 # re-matches history on the next run).
@@ -92,6 +95,11 @@ class _Rule:
     check: Check | None  # None: the rule holds whenever it is a candidate (see `_anchors_suffice`)
     leaves: tuple[_Leaf, ...]  # the positive terms, for `terms` and the snippet
     exclude: int | None  # index into Matcher._excludes
+    # A rule shaped "all of these pattern sets, none of those, in these fields" (see `_sets_of`)
+    # is verified with C-level set tests instead of `check`: (fields, must hit, must not hit).
+    sets: tuple[tuple[str, ...], tuple[frozenset[int], ...], tuple[frozenset[int], ...]] | None = None
+    # Whether anything beyond being a candidate must be checked (filters, verification, exclude).
+    filtered: bool = True
     # Precomputed so that reporting a match costs a few set operations: (text, prim index, fields,
     # prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
     terms: tuple[tuple[str, int, tuple[str, ...], _Prim | None], ...] = ()
@@ -106,6 +114,7 @@ class _Rule:
     texts_of: dict[int, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
+        self.filtered = not (self.kinds is None and self.sources is None and self.check is None and self.sets is None and self.exclude is None)
         self.terms = tuple((leaf.text, leaf.prim.index, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
         plan = []
         for field in SNIPPET_FIELDS:
@@ -358,6 +367,50 @@ class Matcher:
         options = [sub for sub in (self._anchors_of(c, scope) for c in children) if sub is not None]
         return min(options, key=lambda option: option[0]) if options else None
 
+    def _sets_of(self, node: Node, scope: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[frozenset[int], ...], tuple[frozenset[int], ...]] | None:
+        """For an AND of ORs of plain terms, some under NOT, all searching the same fields (most
+        verified rules: `(a OR b) AND c`, `a AND NOT (b OR c)`): those fields, per positive
+        child the patterns of which one must hit, per negated child those of which none may.
+        None for any other shape (NEAR, a field scope inside, a case-sensitive term)."""
+        if isinstance(node, Field):
+            return self._sets_of(node.child, (node.name,))
+        children = node.children if isinstance(node, And) else (node,)
+        must: list[tuple[float, frozenset[int]]] = []
+        must_not: list[frozenset[int]] = []
+        for child in children:
+            negated = isinstance(child, Not)
+            found = self._plain_pids(child.child if isinstance(child, Not) else child)
+            if found is None:
+                return None
+            if negated:
+                must_not.append(found[1])
+            else:
+                must.append(found)
+        if not must:
+            return None
+        # Rarest first: the test stops at the first set that does not hit.
+        must.sort(key=lambda option: option[0])
+        return scope, tuple(pids for _, pids in must), tuple(must_not)
+
+    def _plain_pids(self, node: Node) -> tuple[float, frozenset[int]] | None:
+        # An OR of plain case-insensitive terms (or one term): its guessed frequency and patterns.
+        if isinstance(node, Term):
+            if node.case_sensitive:
+                return None
+            prim = self._prim(node)
+            return prim.cost, prim.pids
+        if isinstance(node, Or):
+            total = 0.0
+            pids: set[int] = set()
+            for child in node.children:
+                found = self._plain_pids(child)
+                if found is None:
+                    return None
+                total += found[0]
+                pids.update(found[1])
+            return total, frozenset(pids)
+        return None
+
     def add_dossier(self, dossier: Any) -> None:
         """Compile one dossier (a `config.DossierConfig` or anything with the same attributes)."""
         exclude_index = None
@@ -370,7 +423,14 @@ class Matcher:
         for rule in dossier.rules:
             ast = rule.ast if rule.ast is not None else parse_query(rule.query)
             leaves: list[_Leaf] = []
-            check = self._compile(ast, DEFAULT_FIELDS, leaves, False)
+            check: Check | None = self._compile(ast, DEFAULT_FIELDS, leaves, False)
+            sets = None
+            if _anchors_suffice(ast):
+                check = None
+            else:
+                sets = self._sets_of(ast, DEFAULT_FIELDS)
+                if sets is not None:
+                    check = None
             index = len(self._rules)
             self._rules.append(
                 _Rule(
@@ -380,9 +440,10 @@ class Matcher:
                     priority=rule.priority,
                     kinds=frozenset(rule.kinds) if rule.kinds else None,
                     sources=frozenset(rule.sources) if rule.sources else None,
-                    check=None if _anchors_suffice(ast) else check,
+                    check=check,
                     leaves=tuple(leaves),
                     exclude=exclude_index,
+                    sets=sets,
                 )
             )
             anchors = self._anchors_of(ast, DEFAULT_FIELDS)
@@ -427,6 +488,11 @@ class Matcher:
         """How many patterns the automaton holds (all of them)."""
         return len(self._meta)
 
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """The automaton's hits (pattern id, start, end) in `text` exactly as given, overlapping
+        ones included: the bare scan, with no analysis and no rules (a yardstick for benchmarks)."""
+        return self._find(text, True) if self._find is not None else []
+
     def scan(self, fields: dict[str, str]) -> _Scan:
         """Run the automaton over every non-empty field."""
         scan = _Scan(self._meta, self._prim_list, self._pid_prims)
@@ -465,24 +531,66 @@ class Matcher:
             if index:
                 candidates.update(*filter(None, map(index.get, pids)))
         matches: list[Match] = []
+        append = matches.append
         excluded: dict[int, bool] = {}
-        rules = self._rules
-        for rule_index in sorted(candidates):
-            rule = rules[rule_index]
-            if rule.kinds is not None and kind not in rule.kinds:
-                continue
-            if rule.sources is not None and source not in rule.sources:
-                continue
-            if rule.check is not None and not rule.check(scan):
-                continue
-            if rule.exclude is not None:
-                vetoed = excluded.get(rule.exclude)
-                if vetoed is None:
-                    vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
-                if vetoed:
+        hit_in: dict[tuple[str, ...], set[int]] = {}  # per field scope: the patterns that hit in it
+        for rule in map(self._rules.__getitem__, sorted(candidates)):
+            if rule.filtered:
+                if rule.kinds is not None and kind not in rule.kinds:
                     continue
-            matches.append(Match(item_id, rule.dossier, rule.name, None, None, rule.priority, evidence=scan, key=rule))
+                if rule.sources is not None and source not in rule.sources:
+                    continue
+                sets = rule.sets
+                if sets is not None:
+                    scope, must, must_not = sets
+                    hit = hit_in.get(scope)
+                    if hit is None:
+                        hit = hit_in[scope] = _union(scan.pids, scope)
+                    # Each a C-level loop: a must-set that misses, a must-not set that hits.
+                    if any(map(hit.isdisjoint, must)) or (must_not and not all(map(hit.isdisjoint, must_not))):
+                        continue
+                elif rule.check is not None and not rule.check(scan):
+                    continue
+                if rule.exclude is not None:
+                    vetoed = excluded.get(rule.exclude)
+                    if vetoed is None:
+                        vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
+                    if vetoed:
+                        continue
+            append(Match(item_id, rule.dossier, rule.name, None, None, rule.priority, scan, rule))
         return matches
+
+
+# The compiled rule sets of this process, most recently used last. Compiling 10,000 rules takes
+# most of a second, and one run asks for the matcher from several places (matching, the moments,
+# the view of revised items, a back-test); two entries let a back-test of one dossier sit beside
+# the full set without pushing it out.
+_COMPILED: OrderedDict[str, Matcher] = OrderedDict()
+_COMPILED_KEEP = 2
+
+
+def rules_hash(dossiers: Iterable[Any]) -> str:
+    """A hash of everything in the dossiers that decides matches (and their order), plus ENGINE_VERSION."""
+    canonical = [
+        [d.id, getattr(d, "exclude", None), [[r.name, r.query, r.priority, r.kinds, r.sources] for r in d.rules]]
+        for d in dossiers
+    ]
+    blob = json.dumps([ENGINE_VERSION, canonical], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def matcher_for(dossiers: Iterable[Any]) -> Matcher:
+    """`compile_rules`, but once per process for each distinct rule set (keyed by `rules_hash`)."""
+    dossiers = list(dossiers)
+    key = rules_hash(dossiers)
+    matcher = _COMPILED.get(key)
+    if matcher is None:
+        matcher = _COMPILED[key] = compile_rules(dossiers)
+        while len(_COMPILED) > _COMPILED_KEEP:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return matcher
 
 
 def compile_rules(dossiers: Iterable[Any]) -> Matcher:
@@ -502,6 +610,14 @@ def compile_rules(dossiers: Iterable[Any]) -> Matcher:
 
 
 # ---------------------------------------------------------------------------- checks
+
+
+def _union(pids: dict[str, set[int]], scope: tuple[str, ...]) -> set[int]:
+    """The patterns that hit in any of the fields of `scope` (the field's own set when only one has hits)."""
+    present = [pids[field] for field in scope if field in pids]
+    if len(present) == 1:
+        return present[0]
+    return set().union(*present)
 
 
 def _pids_check(pids: frozenset[int], fields: tuple[str, ...]) -> Check:
