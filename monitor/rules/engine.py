@@ -100,8 +100,10 @@ class _Rule:
     sets: tuple[tuple[str, ...], tuple[frozenset[int], ...], tuple[frozenset[int], ...]] | None = None
     # Whether anything beyond being a candidate must be checked (filters, verification, exclude).
     filtered: bool = True
-    # Precomputed so that reporting a match costs a few set operations: (text, prim index, fields,
-    # prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
+    # Made by `plan` when the rule's first match is described (most rules never are in a process
+    # that only matches), so that describing costs a few set operations: (text, prim index,
+    # fields, prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
+    planned: bool = False
     terms: tuple[tuple[str, int, tuple[str, ...], _Prim | None], ...] = ()
     snippet_plan: tuple[tuple[str, frozenset[int]], ...] = ()
     unique_terms: bool = True
@@ -115,6 +117,10 @@ class _Rule:
 
     def __post_init__(self) -> None:
         self.filtered = not (self.kinds is None and self.sources is None and self.check is None and self.sets is None and self.exclude is None)
+
+    def plan(self) -> None:
+        """Work out what describing a match of this rule needs (once)."""
+        self.planned = True
         self.terms = tuple((leaf.text, leaf.prim.index, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
         plan = []
         for field in SNIPPET_FIELDS:
@@ -124,6 +130,8 @@ class _Rule:
         self.snippet_plan = tuple(plan)
         self.unique_terms = len({leaf.text for leaf in self.leaves}) == len(self.leaves)
         if self.check is None and len({leaf.text for leaf in self.leaves}) == 1:
+            # Verified without `check` (an OR of plain terms, or set tests that every positive
+            # part hit): with a single distinct positive term, a match means that term occurs.
             self.only_term = self.leaves[0].text
         if self.leaves and len({leaf.fields for leaf in self.leaves}) == 1 and not any(leaf.prim.case for leaf in self.leaves):
             self.term_fields = self.leaves[0].fields
@@ -252,6 +260,9 @@ class Matcher:
         # The automaton's search: haystack -> [(pattern id, start, end)], overlapping hits included.
         self._find: Callable[[str, bool], list[tuple[int, int, int]]] | None = None
         self._prims: dict[tuple[Any, ...], _Prim] = {}
+        # id(term node) -> (the node, its prim), while compiling; holding the node keeps its id
+        # from being reused by another (a query parsed on the fly is otherwise freed).
+        self._prim_of_node: dict[int, tuple[Term, _Prim]] = {}
         self._prim_list: list[_Prim] = []  # by index
         self._pid_prims: list[tuple[int, ...]] = []  # pattern id -> prim indexes (built by `finish`)
         self._rules: list[_Rule] = []
@@ -270,6 +281,16 @@ class Matcher:
         return pid
 
     def _prim(self, term: Term) -> _Prim:
+        # Each term node is asked for several times (compiling, anchors, set tests): by identity
+        # first, which skips its cached properties (Python-level descriptors) and the key tuple.
+        known = self._prim_of_node.get(id(term))
+        if known is not None:
+            return known[1]
+        prim = self._make_prim(term)
+        self._prim_of_node[id(term)] = (term, prim)
+        return prim
+
+    def _make_prim(self, term: Term) -> _Prim:
         key = (term.folded, term.lead, term.trail, term.plurals, term.words[0] if term.case_sensitive else None)
         prim = self._prims.get(key)
         if prim is None:
@@ -457,6 +478,7 @@ class Matcher:
 
     def finish(self) -> Matcher:
         """Build the automaton; call once after the last `add_dossier`."""
+        self._prim_of_node = {}
         for field, index in self._anchors.items():
             self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
         pid_prims: list[list[int]] = [[] for _ in self._meta]
@@ -714,6 +736,8 @@ def _anchors_suffice(node: Node) -> bool:
 
 
 def _terms(scan: _Scan, rule: _Rule) -> list[str]:
+    if not rule.planned:
+        rule.plan()
     if rule.only_term is not None:
         return [rule.only_term]
     if rule.texts_of is not None:
@@ -736,6 +760,8 @@ def _terms(scan: _Scan, rule: _Rule) -> list[str]:
 
 
 def _snippet(scan: _Scan, rule: _Rule, cache: dict[tuple[str, frozenset[int]], str]) -> str:
+    if not rule.planned:
+        rule.plan()
     for field, indexes in rule.snippet_plan:
         hit = indexes & scan.prims(field)  # usually one prim: the term that made the rule match
         if not hit:
