@@ -15,8 +15,12 @@ How it stays fast with thousands of rules (the Lucene Monitor / percolator appro
    rule that is nothing but an OR of plain terms matches whenever it is a candidate, so it is
    not verified at all.
 3. Only candidates are verified against the full boolean / NEAR / field / NOT structure, using
-   the set of patterns that hit (C-level set operations); word positions are computed only for
-   NEAR, case-sensitive terms and snippets.
+   the set of patterns that hit (C-level set operations; a rule that is "all of these, none of
+   those" in one field scope is nothing but `isdisjoint` calls, see `_sets_of`); word positions
+   are computed only for NEAR, case-sensitive terms and snippets.
+4. A match records only which rule hit; its terms and snippet are made from the item's scan when
+   first read (`models.Match`), because describing a match costs more than finding it and most
+   matches (a back-test, a probe for the moments, a re-match) are never shown.
 
 So the cost per item grows with its text and with the number of candidate rules, not with
 rules × text. The reference semantics live in `evaluate.py`; tests check both agree.
@@ -480,7 +484,8 @@ class Matcher:
         """Build the automaton; call once after the last `add_dossier`."""
         self._prim_of_node = {}
         for field, index in self._anchors.items():
-            self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
+            # Most patterns anchor one rule: skip sorting and de-duplicating those.
+            self._anchors[field] = {pid: (rules[0],) if len(rules) == 1 else tuple(sorted(set(rules))) for pid, rules in index.items()}
         pid_prims: list[list[int]] = [[] for _ in self._meta]
         for prim in self._prim_list:
             for pid in prim.pids:
