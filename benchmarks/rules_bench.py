@@ -39,12 +39,14 @@ word pairs. It has Dutch word statistics, not Dutch syntax. The last line sums e
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib
 import io
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -425,6 +427,7 @@ def engine_at(revision: str) -> ModuleType:
     archive = subprocess.run(["git", "-C", str(root), "archive", commit, "monitor"], check=True, capture_output=True).stdout
     package = f"monitor_at_{commit}"
     target = Path(tempfile.mkdtemp(prefix="rules_bench_"))
+    atexit.register(shutil.rmtree, target, True)  # the exported copy is only for this run
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
             member.name = package + member.name[len("monitor") :]
