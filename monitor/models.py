@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from .timeutil import parse_instant
 
@@ -113,16 +113,85 @@ class Change:
     seen_at: str
 
 
-@dataclass
-class Match:
-    """Why an item belongs to a dossier: which rule, which terms, and a snippet around the hit."""
+class MatchEvidence(Protocol):
+    """What the rule engine keeps of an item so that a match's terms and snippet can be made later."""
 
-    item_id: str
-    dossier: str
-    rule: str
-    terms: list[str]
-    snippet: str
-    priority: str | None = None
+    def terms(self, key: Any) -> list[str]:
+        """The matched rule's terms that occur in the item (`key` says which rule)."""
+        ...
+
+    def snippet(self, key: Any) -> str:
+        """The text around the rule's first hit, every hit marked «like this»."""
+        ...
+
+
+class Match:
+    """Why an item belongs to a dossier: which rule, which terms, and a snippet around the hit.
+
+    Either built with its `terms` and `snippet` (read back from the database, tests), or by the
+    rule engine with `evidence`: then both are made on first access and kept. Making them is
+    most of the cost of matching, and most matches (a back-test, a re-match that finds the same,
+    a rule check) are never shown, so the engine only records which rule hit and where.
+    Once both are made the evidence is let go, so a kept Match does not keep the item's scan.
+    """
+
+    __slots__ = ("item_id", "dossier", "rule", "priority", "_terms", "_snippet", "_evidence", "_key")
+
+    def __init__(
+        self,
+        item_id: str,
+        dossier: str,
+        rule: str,
+        terms: list[str] | None = None,
+        snippet: str | None = None,
+        priority: str | None = None,
+        evidence: MatchEvidence | None = None,
+        key: Any = None,
+    ) -> None:
+        if evidence is None and (terms is None or snippet is None):
+            raise TypeError("Match needs terms and snippet, or evidence to make them from")
+        self.item_id = item_id
+        self.dossier = dossier
+        self.rule = rule
+        self.priority = priority
+        self._terms = terms
+        self._snippet = snippet
+        self._evidence = evidence
+        self._key = key
+
+    @property
+    def terms(self) -> list[str]:
+        """The rule's terms, as written in the query, that occur in the item."""
+        terms = self._terms
+        if terms is None:
+            terms = self._terms = self._evidence.terms(self._key)  # type: ignore[union-attr]
+            if self._snippet is not None:
+                self._evidence = self._key = None
+        return terms
+
+    @property
+    def snippet(self) -> str:
+        """About 200 characters around the first hit, every hit of the rule marked «like this»."""
+        snippet = self._snippet
+        if snippet is None:
+            snippet = self._snippet = self._evidence.snippet(self._key)  # type: ignore[union-attr]
+            if self._terms is not None:
+                self._evidence = self._key = None
+        return snippet
+
+    def _fields(self) -> tuple[str, str, str, list[str], str, str | None]:
+        return (self.item_id, self.dossier, self.rule, self.terms, self.snippet, self.priority)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking and compared by value, as the dataclass was
+
+    def __repr__(self) -> str:
+        item_id, dossier, rule, terms, snippet, priority = self._fields()
+        return f"Match(item_id={item_id!r}, dossier={dossier!r}, rule={rule!r}, terms={terms!r}, snippet={snippet!r}, priority={priority!r})"
 
 
 # ---------------------------------------------------------------------------- enums

@@ -27,7 +27,7 @@ import httpx
 from .briefing import Briefing, Scope, SourceStatus, build_briefing
 from .config import Config, RulesConfig, SourceConfig
 from .models import Item, Match, SourceHealth, Woordvoerder
-from .rules.engine import ENGINE_VERSION, compile_rules
+from .rules.engine import ENGINE_VERSION, matcher_for
 from .sources import FetchContext, FetchResult, SourceError, fetcher_for
 from .sources.http import HttpClient
 from .store import Store, View
@@ -160,11 +160,13 @@ _COMPILED: dict[str, Any] = {}
 
 
 def matcher(rules: RulesConfig) -> Any:
-    """The compiled rules, compiled once per process and rules version."""
+    """The compiled rules, compiled once per process and rules version (by the engine's cache,
+    which a back-test in the same process shares; this dict only saves hashing the rules on
+    every call)."""
     version = rules_version(rules)
     if version not in _COMPILED:
         _COMPILED.clear()  # one rules version at a time; the scheduler re-reads rules.yaml
-        _COMPILED[version] = compile_rules(rules.dossiers.values())
+        _COMPILED[version] = matcher_for(rules.dossiers.values())
     return _COMPILED[version]
 
 

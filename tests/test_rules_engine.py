@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.config import DossierConfig, RuleConfig
-from monitor.models import Item
+from monitor.models import Item, Match
 from monitor.rules.engine import ENGINE_VERSION, _anchors_suffice, compile_rules
-from monitor.rules.evaluate import analyse_item, evaluate, term_spans
+from monitor.rules.evaluate import analyse_item, describe, evaluate, term_spans
 from monitor.rules.query import QueryError, parse_query
-from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet
+from monitor.rules.text import _collapse, analyse, fold, plural_forms, snippet, words_of
 
 
 def rule(name: str, query: str, **kw) -> RuleConfig:
@@ -303,6 +304,47 @@ def test_fold_and_analyse():
     assert a.text[start:end] == "sociaal-domein"
 
 
+_WORD_CHARS = re.compile(r"[^\W_]+")
+_GLUE = re.compile(r"[-/]|-[ \t]*\r?\n[ \t]*")
+
+
+def _joined_forms(text: str) -> list[tuple[str, int, int]]:
+    """The joined forms of a text, worked out plainly from its words and what lies between them."""
+    folded = fold(text)
+    words = [(m.start(), m.end()) for m in _WORD_CHARS.finditer(folded)]
+    chains: list[list[int]] = []
+    for index in range(1, len(words)):
+        if _GLUE.fullmatch(folded[words[index - 1][1] : words[index][0]]):
+            if chains and chains[-1][-1] == index - 1:
+                chains[-1].append(index)
+            else:
+                chains.append([index - 1, index])
+    out = []
+    for chain in chains:
+        first, last = chain[0], chain[-1]
+        if len(chain) <= 4:
+            runs = [(a, b) for a in range(first, last) for b in range(a + 1, last + 1)]
+        else:
+            runs = [(a, a + 1) for a in range(first, last)] + [(first, last)]
+        out += [("".join(folded[s:e] for s, e in words[a : b + 1]), a, b) for a, b in runs]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("abZ9 -/_\n\t\r.") + ["é", "ĳ", "\u00ad", "’", "İ", "-\n", " -", "x-y"]), max_size=40).map("".join))
+def test_analysis_words_and_joined_forms_follow_the_text(text):
+    # The buffers are built up front without word positions; the positions and the words behind
+    # each joined form are worked out later, on first use. Both must describe the same text.
+    a = analyse(text)
+    assert a.joined() == _joined_forms(text)
+    assert a.words() == [w.lower() for w in words_of(text)]
+    assert len(a) == len(a.words())
+    if a._marks is None:  # (offsets inside a character that folds to two, ĳ → ij, are approximate)
+        for index, word in enumerate(a.words()):
+            start, end = a.char_span(index, index)
+            assert fold(text[start:end]).replace(" ", "") == word
+
+
 def test_snippet_of_no_spans_is_the_start_of_the_text():
     assert snippet(analyse("kort  stuk\ntekst"), []) == "kort stuk tekst"
 
@@ -331,6 +373,27 @@ def test_rules_that_hold_whenever_they_are_candidates(query, suffices):
     # Skipping the check never changes the verdict.
     for text in ("jeugdzorg tekort", "Wmo en de motie", "buig voetbal", "het sociaal domein", ""):
         matches(query, text, title=text.upper())
+
+
+@pytest.mark.parametrize(
+    ("query", "by_sets"),
+    [
+        ("jeugdzorg AND tekort", True),
+        ("(jeugd* OR *zorg) AND NOT (voetbal OR \"sociaal domein\")", True),
+        ("titel:(Wmo motie)", True),
+        ("jeugdzorg tekort NOT motie", True),
+        ("jeugdzorg AND NOT BUIG", False),  # case-sensitive: the hit needs checking
+        ("titel:Wmo AND motie", False),  # two field scopes
+        ("jeugdzorg NEAR/3 tekort", False),
+        ("jeugdzorg AND (tekort OR (motie AND Wmo))", False),
+    ],
+)
+def test_rules_verified_by_set_tests(query, by_sets):
+    (compiled,) = compile_rules([dossier(rule("r", query))])._rules
+    assert (compiled.sets is not None) is by_sets
+    for text in ("jeugdzorg tekort", "Wmo en de motie", "jeugdzorg tekort voetbal", "het sociaal domein en jeugdzorg", "BUIG jeugdzorg", ""):
+        for title in ("", "Wmo motie", text.upper()):
+            matches(query, text, title=title)
 
 
 # ---------------------------------------------------------------------------- engine = reference
@@ -366,8 +429,14 @@ _query = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(queries=st.lists(_query, min_size=1, max_size=8), title=_text, text=_text, exclude=st.one_of(st.none(), _query))
-def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude):
+@given(
+    queries=st.lists(_query, min_size=1, max_size=8),
+    title=_text,
+    text=_text,
+    exclude=st.one_of(st.none(), _query),
+    order=st.sampled_from(["terms first", "snippet first", "last match first"]),
+)
+def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude, order):
     rules = []
     for index, query in enumerate(queries):
         try:
@@ -384,7 +453,16 @@ def test_engine_agrees_with_reference_evaluator(queries, title, text, exclude):
     expected = [] if vetoed else [r.name for r in rules if evaluate(r.ast, analysed)]
     found = compile_rules([d]).match(it)
     assert [m.rule for m in found] == expected
-    for m in found:
+    # Terms and snippets are made lazily from the item's shared scan (with caches shared between
+    # its matches), so whatever order they are read in, each must be what the reference says.
+    by_name = {r.name: r for r in rules}
+    read = found[::-1] if order == "last match first" else found
+    for m in read:
+        if order == "snippet first":
+            got = (m.snippet, m.terms)[::-1]
+        else:
+            got = (m.terms, m.snippet)
+        assert got == describe(by_name[m.rule].ast, analysed), m.rule
         assert m.terms and "«" in m.snippet and "»" in m.snippet
 
 
@@ -407,7 +485,52 @@ def test_engine_agrees_with_reference_on_a_large_random_rule_set():
         it = item("".join(words))
         analysed = analyse_item(it.fields())
         expected = [r.name for r in rules if evaluate(r.ast, analysed)]
-        assert [m.rule for m in matcher.match(it)] == expected
+        found = matcher.match(it)
+        assert [m.rule for m in found] == expected
+        # Many matches share one scan and its snippet cache: each still shows its own terms and snippet.
+        by_name = {r.name: r for r in rules}
+        for m in found[::-1]:
+            assert (m.terms, m.snippet) == describe(by_name[m.rule].ast, analysed), m.rule
+
+
+def test_a_rule_set_is_compiled_once_per_process(monkeypatch):
+    from collections import OrderedDict
+
+    from monitor.rules import engine
+
+    compiled = []
+    real = engine.compile_rules
+    monkeypatch.setattr(engine, "compile_rules", lambda dossiers: compiled.append(1) or real(dossiers))
+    monkeypatch.setattr(engine, "_COMPILED", OrderedDict())
+    jeugd = lambda query="jeugdzorg": dossier(rule("r", query), id="jeugd")  # noqa: E731
+    first = engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")])
+    assert engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")]) is first  # equal rules, new objects
+    assert len(compiled) == 1
+    # Another query, or the dossiers in another order (matches come in rules.yaml order): compiled anew.
+    assert engine.matcher_for([jeugd("jeugdzorg OR jeugdhulp"), dossier(rule("r", "Wmo"), id="wmo")]) is not first
+    swapped = engine.matcher_for([dossier(rule("r", "Wmo"), id="wmo"), jeugd()])
+    assert [m.dossier for m in swapped.match(item("jeugdzorg en Wmo"))] == ["wmo", "jeugd"]
+    assert len(compiled) == 3
+    # Two rule sets are kept: the most recently used survive.
+    assert engine.matcher_for([dossier(rule("r", "Wmo"), id="wmo"), jeugd()]) is swapped
+    assert engine.matcher_for([jeugd(), dossier(rule("r", "Wmo"), id="wmo")]) is not first  # evicted
+    assert len(compiled) == 4
+
+
+def test_a_match_makes_terms_and_snippet_once_then_lets_the_scan_go():
+    matcher = compile_rules([dossier(rule("kern", "jeugdzorg OR tekort*"), rule("geld", "tekort* NEAR/3 jeugdzorg"))])
+    it = item("Het tekort in de jeugdzorg groeit; de tekorten ook.", "Jeugdzorg")
+    kern, geld = matcher.match(it)
+    assert kern._evidence is not None and kern._evidence is geld._evidence  # one scan per item
+    assert kern.terms == ["jeugdzorg", "tekort*"]
+    assert kern._evidence is not None  # the snippet is still to be made
+    assert kern.snippet == "Het «tekort» in de «jeugdzorg» groeit; de «tekorten» ook."
+    assert kern._evidence is None and geld._evidence is not None
+    assert geld.snippet == kern.snippet and geld.terms == ["tekort*", "jeugdzorg"]
+    assert kern == Match(it.id, "d", "kern", ["jeugdzorg", "tekort*"], kern.snippet)
+    assert kern != geld
+    with pytest.raises(TypeError):
+        Match(it.id, "d", "kern", ["jeugdzorg"])  # neither a snippet nor evidence to make one
 
 
 def test_engine_agrees_with_reference_on_long_texts():

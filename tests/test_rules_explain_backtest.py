@@ -233,6 +233,30 @@ def test_backtest_after_a_run_with_the_same_rules_shows_no_differences(store, ru
     assert format_backtest(result).endswith("No differences with the stored matches.")
 
 
+def test_a_run_and_a_backtest_in_one_process_compile_the_rules_once(store, rules, monkeypatch):
+    from collections import OrderedDict
+
+    from monitor import pipeline
+    from monitor.rules import engine
+
+    compiled = []
+    real = engine.compile_rules
+    monkeypatch.setattr(engine, "compile_rules", lambda dossiers: compiled.append(1) or real(dossiers))
+    monkeypatch.setattr(engine, "_COMPILED", OrderedDict())
+    monkeypatch.setattr(pipeline, "_COMPILED", {})
+    _fill(store)
+    match_pending(store, rules, __import__("datetime").datetime(2026, 11, 23, 8, 0))
+    backtest(store, rules)
+    assert len(compiled) == 1
+    backtest(store, rules, dossier="jeugd")  # another rule set: compiled for itself
+    backtest(store, load_rules_again(rules))  # the same rules read again: no new compile
+    assert len(compiled) == 2
+
+
+def load_rules_again(rules):
+    return load_rules(rules.path)
+
+
 def test_cli_rules_backtest(tmp_path, capsys):
     config = write_config(tmp_path / "cfg", SOURCES, RULES)
     store = Store(config / "monitor.db")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..store import Store
-from .engine import ENGINE_VERSION, compile_rules
+from .engine import ENGINE_VERSION, matcher_for
 
 __all__ = ["BacktestRow", "BacktestResult", "backtest", "format_backtest"]
 
@@ -70,7 +70,7 @@ def backtest(store: Store, rules_config: Any, since: str | None = None, dossier:
     `dossier` limits everything to one dossier. Deleted items are left out. Nothing is written.
     """
     dossiers = [d for d in rules_config.dossiers.values() if dossier is None or d.id == dossier]
-    matcher = compile_rules(dossiers)
+    matcher = matcher_for(dossiers)  # the run's own matcher when it tests every dossier
     where, params = None, None
     if since:
         where, params = "COALESCE(NULLIF(published_at, ''), first_seen) >= ?", [since]

@@ -15,8 +15,12 @@ How it stays fast with thousands of rules (the Lucene Monitor / percolator appro
    rule that is nothing but an OR of plain terms matches whenever it is a candidate, so it is
    not verified at all.
 3. Only candidates are verified against the full boolean / NEAR / field / NOT structure, using
-   the set of patterns that hit (C-level set operations); word positions are computed only for
-   NEAR, case-sensitive terms and snippets.
+   the set of patterns that hit (C-level set operations; a rule that is "all of these, none of
+   those" in one field scope is nothing but `isdisjoint` calls, see `_sets_of`); word positions
+   are computed only for NEAR, case-sensitive terms and snippets.
+4. A match records only which rule hit; its terms and snippet are made from the item's scan when
+   first read (`models.Match`), because describing a match costs more than finding it and most
+   matches (a back-test, a probe for the moments, a re-match) are never shown.
 
 So the cost per item grows with its text and with the number of candidate rules, not with
 rules × text. The reference semantics live in `evaluate.py`; tests check both agree.
@@ -25,7 +29,10 @@ rules × text. The reference semantics live in `evaluate.py`; tests check both a
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from dataclasses import dataclass
@@ -35,17 +42,14 @@ from typing import Any
 import ahocorasick_rs
 
 from ..models import Item, Match
-from .query import DEFAULT_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
+from .query import DEFAULT_FIELDS, SNIPPET_FIELDS, And, Field, Near, Node, Not, Or, Term, parse_query
 from .text import Analysed, analyse, join_variants, plural_forms, snippet
 
-__all__ = ["ENGINE_VERSION", "Matcher", "compile_rules"]
+__all__ = ["ENGINE_VERSION", "Matcher", "compile_rules", "matcher_for", "rules_hash"]
 
 # Bump whenever the same rules could match differently (matches are stored under it, so a bump
 # re-matches history on the next run).
 ENGINE_VERSION = "1"
-
-# Where the snippet comes from when a rule hits in several fields: the body says most.
-SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
 
 Check = Callable[["_Scan"], bool]
 
@@ -95,8 +99,15 @@ class _Rule:
     check: Check | None  # None: the rule holds whenever it is a candidate (see `_anchors_suffice`)
     leaves: tuple[_Leaf, ...]  # the positive terms, for `terms` and the snippet
     exclude: int | None  # index into Matcher._excludes
-    # Precomputed so that reporting a match costs a few set operations: (text, prim index, fields,
-    # prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
+    # A rule shaped "all of these pattern sets, none of those, in these fields" (see `_sets_of`)
+    # is verified with C-level set tests instead of `check`: (fields, must hit, must not hit).
+    sets: tuple[tuple[str, ...], tuple[frozenset[int], ...], tuple[frozenset[int], ...]] | None = None
+    # Whether anything beyond being a candidate must be checked (filters, verification, exclude).
+    filtered: bool = True
+    # Made by `plan` when the rule's first match is described (most rules never are in a process
+    # that only matches), so that describing costs a few set operations: (text, prim index,
+    # fields, prim when case-sensitive), and per snippet field the indexes of the prims that can hit there.
+    planned: bool = False
     terms: tuple[tuple[str, int, tuple[str, ...], _Prim | None], ...] = ()
     snippet_plan: tuple[tuple[str, frozenset[int]], ...] = ()
     unique_terms: bool = True
@@ -109,6 +120,11 @@ class _Rule:
     texts_of: dict[int, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
+        self.filtered = not (self.kinds is None and self.sources is None and self.check is None and self.sets is None and self.exclude is None)
+
+    def plan(self) -> None:
+        """Work out what describing a match of this rule needs (once)."""
+        self.planned = True
         self.terms = tuple((leaf.text, leaf.prim.index, leaf.fields, leaf.prim if leaf.prim.case else None) for leaf in self.leaves)
         plan = []
         for field in SNIPPET_FIELDS:
@@ -118,6 +134,8 @@ class _Rule:
         self.snippet_plan = tuple(plan)
         self.unique_terms = len({leaf.text for leaf in self.leaves}) == len(self.leaves)
         if self.check is None and len({leaf.text for leaf in self.leaves}) == 1:
+            # Verified without `check` (an OR of plain terms, or set tests that every positive
+            # part hit): with a single distinct positive term, a match means that term occurs.
             self.only_term = self.leaves[0].text
         if self.leaves and len({leaf.fields for leaf in self.leaves}) == 1 and not any(leaf.prim.case for leaf in self.leaves):
             self.term_fields = self.leaves[0].fields
@@ -134,7 +152,7 @@ class _Rule:
 class _Scan:
     """What the automaton found in one item's fields, with word positions computed on demand."""
 
-    __slots__ = ("analysed", "hits", "pids", "meta", "prim_list", "pid_prims", "_occ", "_spans", "_prims", "_prim_unions")
+    __slots__ = ("analysed", "hits", "pids", "meta", "prim_list", "pid_prims", "_occ", "_spans", "_prims", "_prim_unions", "_snippets")
 
     def __init__(self, meta: Meta, prim_list: list[_Prim], pid_prims: list[tuple[int, ...]]) -> None:
         self.analysed: dict[str, Analysed] = {}
@@ -147,6 +165,18 @@ class _Scan:
         self._prim_unions: dict[tuple[str, ...], set[int]] = {}
         self._occ: dict[str, dict[int, list[tuple[int, int]]]] = {}
         self._spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        self._snippets: dict[tuple[str, frozenset[int]], str] = {}
+
+    # The scan is the `MatchEvidence` of every Match of its item: their terms and snippets are
+    # made from it when (and if) they are read.
+
+    def terms(self, rule: _Rule) -> list[str]:
+        """The rule's terms as written in its query that occur in the item."""
+        return _terms(self, rule)
+
+    def snippet(self, rule: _Rule) -> str:
+        """The snippet of a rule's match (shared with other rules that hit the same terms)."""
+        return _snippet(self, rule, self._snippets)
 
     def prims(self, field: str) -> set[int]:
         """Indexes of the prims one of whose patterns hit in `field` (case not checked)."""
@@ -234,6 +264,9 @@ class Matcher:
         # The automaton's search: haystack -> [(pattern id, start, end)], overlapping hits included.
         self._find: Callable[[str, bool], list[tuple[int, int, int]]] | None = None
         self._prims: dict[tuple[Any, ...], _Prim] = {}
+        # id(term node) -> (the node, its prim), while compiling; holding the node keeps its id
+        # from being reused by another (a query parsed on the fly is otherwise freed).
+        self._prim_of_node: dict[int, tuple[Term, _Prim]] = {}
         self._prim_list: list[_Prim] = []  # by index
         self._pid_prims: list[tuple[int, ...]] = []  # pattern id -> prim indexes (built by `finish`)
         self._rules: list[_Rule] = []
@@ -252,6 +285,16 @@ class Matcher:
         return pid
 
     def _prim(self, term: Term) -> _Prim:
+        # Each term node is asked for several times (compiling, anchors, set tests): by identity
+        # first, which skips its cached properties (Python-level descriptors) and the key tuple.
+        known = self._prim_of_node.get(id(term))
+        if known is not None:
+            return known[1]
+        prim = self._make_prim(term)
+        self._prim_of_node[id(term)] = (term, prim)
+        return prim
+
+    def _make_prim(self, term: Term) -> _Prim:
         key = (term.folded, term.lead, term.trail, term.plurals, term.words[0] if term.case_sensitive else None)
         prim = self._prims.get(key)
         if prim is None:
@@ -349,6 +392,50 @@ class Matcher:
         options = [sub for sub in (self._anchors_of(c, scope) for c in children) if sub is not None]
         return min(options, key=lambda option: option[0]) if options else None
 
+    def _sets_of(self, node: Node, scope: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[frozenset[int], ...], tuple[frozenset[int], ...]] | None:
+        """For an AND of ORs of plain terms, some under NOT, all searching the same fields (most
+        verified rules: `(a OR b) AND c`, `a AND NOT (b OR c)`): those fields, per positive
+        child the patterns of which one must hit, per negated child those of which none may.
+        None for any other shape (NEAR, a field scope inside, a case-sensitive term)."""
+        if isinstance(node, Field):
+            return self._sets_of(node.child, (node.name,))
+        children = node.children if isinstance(node, And) else (node,)
+        must: list[tuple[float, frozenset[int]]] = []
+        must_not: list[frozenset[int]] = []
+        for child in children:
+            negated = isinstance(child, Not)
+            found = self._plain_pids(child.child if isinstance(child, Not) else child)
+            if found is None:
+                return None
+            if negated:
+                must_not.append(found[1])
+            else:
+                must.append(found)
+        if not must:
+            return None
+        # Rarest first: the test stops at the first set that does not hit.
+        must.sort(key=lambda option: option[0])
+        return scope, tuple(pids for _, pids in must), tuple(must_not)
+
+    def _plain_pids(self, node: Node) -> tuple[float, frozenset[int]] | None:
+        # An OR of plain case-insensitive terms (or one term): its guessed frequency and patterns.
+        if isinstance(node, Term):
+            if node.case_sensitive:
+                return None
+            prim = self._prim(node)
+            return prim.cost, prim.pids
+        if isinstance(node, Or):
+            total = 0.0
+            pids: set[int] = set()
+            for child in node.children:
+                found = self._plain_pids(child)
+                if found is None:
+                    return None
+                total += found[0]
+                pids.update(found[1])
+            return total, frozenset(pids)
+        return None
+
     def add_dossier(self, dossier: Any) -> None:
         """Compile one dossier (a `config.DossierConfig` or anything with the same attributes)."""
         exclude_index = None
@@ -361,7 +448,14 @@ class Matcher:
         for rule in dossier.rules:
             ast = rule.ast if rule.ast is not None else parse_query(rule.query)
             leaves: list[_Leaf] = []
-            check = self._compile(ast, DEFAULT_FIELDS, leaves, False)
+            check: Check | None = self._compile(ast, DEFAULT_FIELDS, leaves, False)
+            sets = None
+            if _anchors_suffice(ast):
+                check = None
+            else:
+                sets = self._sets_of(ast, DEFAULT_FIELDS)
+                if sets is not None:
+                    check = None
             index = len(self._rules)
             self._rules.append(
                 _Rule(
@@ -371,9 +465,10 @@ class Matcher:
                     priority=rule.priority,
                     kinds=frozenset(rule.kinds) if rule.kinds else None,
                     sources=frozenset(rule.sources) if rule.sources else None,
-                    check=None if _anchors_suffice(ast) else check,
+                    check=check,
                     leaves=tuple(leaves),
                     exclude=exclude_index,
+                    sets=sets,
                 )
             )
             anchors = self._anchors_of(ast, DEFAULT_FIELDS)
@@ -387,8 +482,10 @@ class Matcher:
 
     def finish(self) -> Matcher:
         """Build the automaton; call once after the last `add_dossier`."""
+        self._prim_of_node = {}
         for field, index in self._anchors.items():
-            self._anchors[field] = {pid: tuple(sorted(set(rules))) for pid, rules in index.items()}
+            # Most patterns anchor one rule: skip sorting and de-duplicating those.
+            self._anchors[field] = {pid: (rules[0],) if len(rules) == 1 else tuple(sorted(set(rules))) for pid, rules in index.items()}
         pid_prims: list[list[int]] = [[] for _ in self._meta]
         for prim in self._prim_list:
             for pid in prim.pids:
@@ -418,6 +515,11 @@ class Matcher:
         """How many patterns the automaton holds (all of them)."""
         return len(self._meta)
 
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """The automaton's hits (pattern id, start, end) in `text` exactly as given, overlapping
+        ones included: the bare scan, with no analysis and no rules (a yardstick for benchmarks)."""
+        return self._find(text, True) if self._find is not None else []
+
     def scan(self, fields: dict[str, str]) -> _Scan:
         """Run the automaton over every non-empty field."""
         scan = _Scan(self._meta, self._prim_list, self._pid_prims)
@@ -440,6 +542,8 @@ class Matcher:
 
         `terms` are the rule's terms as written in the query that occur in the item; `snippet`
         is ~200 characters around the first hit with every hit of the rule marked «like this».
+        Both are made when first read (from the item's scan, which each Match keeps until then):
+        deciding a match is cheap, describing it is not, and most matches are never shown.
         """
         return self.match_fields(item.fields(), item.kind, item.source, item.id)
 
@@ -454,25 +558,66 @@ class Matcher:
             if index:
                 candidates.update(*filter(None, map(index.get, pids)))
         matches: list[Match] = []
+        append = matches.append
         excluded: dict[int, bool] = {}
-        snippets: dict[tuple[str, frozenset[int]], str] = {}
-        rules = self._rules
-        for rule_index in sorted(candidates):
-            rule = rules[rule_index]
-            if rule.kinds is not None and kind not in rule.kinds:
-                continue
-            if rule.sources is not None and source not in rule.sources:
-                continue
-            if rule.check is not None and not rule.check(scan):
-                continue
-            if rule.exclude is not None:
-                vetoed = excluded.get(rule.exclude)
-                if vetoed is None:
-                    vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
-                if vetoed:
+        hit_in: dict[tuple[str, ...], set[int]] = {}  # per field scope: the patterns that hit in it
+        for rule in map(self._rules.__getitem__, sorted(candidates)):
+            if rule.filtered:
+                if rule.kinds is not None and kind not in rule.kinds:
                     continue
-            matches.append(Match(item_id, rule.dossier, rule.name, _terms(scan, rule), _snippet(scan, rule, snippets), rule.priority))
+                if rule.sources is not None and source not in rule.sources:
+                    continue
+                sets = rule.sets
+                if sets is not None:
+                    scope, must, must_not = sets
+                    hit = hit_in.get(scope)
+                    if hit is None:
+                        hit = hit_in[scope] = _union(scan.pids, scope)
+                    # Each a C-level loop: a must-set that misses, a must-not set that hits.
+                    if any(map(hit.isdisjoint, must)) or (must_not and not all(map(hit.isdisjoint, must_not))):
+                        continue
+                elif rule.check is not None and not rule.check(scan):
+                    continue
+                if rule.exclude is not None:
+                    vetoed = excluded.get(rule.exclude)
+                    if vetoed is None:
+                        vetoed = excluded[rule.exclude] = self._excludes[rule.exclude](scan)
+                    if vetoed:
+                        continue
+            append(Match(item_id, rule.dossier, rule.name, None, None, rule.priority, scan, rule))
         return matches
+
+
+# The compiled rule sets of this process, most recently used last. Compiling 10,000 rules takes
+# most of a second, and one run asks for the matcher from several places (matching, the moments,
+# the view of revised items, a back-test); two entries let a back-test of one dossier sit beside
+# the full set without pushing it out.
+_COMPILED: OrderedDict[str, Matcher] = OrderedDict()
+_COMPILED_KEEP = 2
+
+
+def rules_hash(dossiers: Iterable[Any]) -> str:
+    """A hash of everything in the dossiers that decides matches (and their order), plus ENGINE_VERSION."""
+    canonical = [
+        [d.id, getattr(d, "exclude", None), [[r.name, r.query, r.priority, r.kinds, r.sources] for r in d.rules]]
+        for d in dossiers
+    ]
+    blob = json.dumps([ENGINE_VERSION, canonical], ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def matcher_for(dossiers: Iterable[Any]) -> Matcher:
+    """`compile_rules`, but once per process for each distinct rule set (keyed by `rules_hash`)."""
+    dossiers = list(dossiers)
+    key = rules_hash(dossiers)
+    matcher = _COMPILED.get(key)
+    if matcher is None:
+        matcher = _COMPILED[key] = compile_rules(dossiers)
+        while len(_COMPILED) > _COMPILED_KEEP:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return matcher
 
 
 def compile_rules(dossiers: Iterable[Any]) -> Matcher:
@@ -492,6 +637,14 @@ def compile_rules(dossiers: Iterable[Any]) -> Matcher:
 
 
 # ---------------------------------------------------------------------------- checks
+
+
+def _union(pids: dict[str, set[int]], scope: tuple[str, ...]) -> set[int]:
+    """The patterns that hit in any of the fields of `scope` (the field's own set when only one has hits)."""
+    present = [pids[field] for field in scope if field in pids]
+    if len(present) == 1:
+        return present[0]
+    return set().union(*present)
 
 
 def _pids_check(pids: frozenset[int], fields: tuple[str, ...]) -> Check:
@@ -588,6 +741,8 @@ def _anchors_suffice(node: Node) -> bool:
 
 
 def _terms(scan: _Scan, rule: _Rule) -> list[str]:
+    if not rule.planned:
+        rule.plan()
     if rule.only_term is not None:
         return [rule.only_term]
     if rule.texts_of is not None:
@@ -610,6 +765,8 @@ def _terms(scan: _Scan, rule: _Rule) -> list[str]:
 
 
 def _snippet(scan: _Scan, rule: _Rule, cache: dict[tuple[str, frozenset[int]], str]) -> str:
+    if not rule.planned:
+        rule.plan()
     for field, indexes in rule.snippet_plan:
         hit = indexes & scan.prims(field)  # usually one prim: the term that made the rule match
         if not hit:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from .query import DEFAULT_FIELDS, And, Field, Near, Node, Not, Or, Term
-from .text import Analysed, analyse, plural_forms
+from .query import DEFAULT_FIELDS, SNIPPET_FIELDS, And, Field, Near, Node, Not, Or, Term
+from .text import Analysed, analyse, plural_forms, snippet
 
-__all__ = ["Trace", "term_spans", "evaluate", "trace", "rule_matches", "analyse_item"]
+__all__ = ["Trace", "term_spans", "evaluate", "trace", "rule_matches", "analyse_item", "describe"]
 
 Span = tuple[int, int]
 
@@ -168,6 +168,36 @@ def rule_matches(rule: Any, dossier: Any, item: Any, analysed: dict[str, Analyse
     if not evaluate(rule.ast, analysed):
         return False
     return dossier.exclude_ast is None or not evaluate(dossier.exclude_ast, analysed)
+
+
+def describe(node: Node, analysed: dict[str, Analysed]) -> tuple[list[str], str]:
+    """What a match of `node` shows: its terms and its snippet (for an item it matches).
+
+    - terms: the query's positive terms (not under a NOT), as written, in query order, without
+      repeats, that occur in one of the fields they search;
+    - snippet: in the first of SNIPPET_FIELDS where any positive term occurs, the text around the
+      first occurrence with every occurrence of a positive term in that field marked «like this»
+      (text.snippet); "" if none occurs (cannot happen for a match).
+    """
+    positive = _positive_terms(node, DEFAULT_FIELDS, False)
+    found = {(term, name): term_spans(term, analysed[name]) for term, scope in positive for name in scope if name in analysed}
+    terms = [term.text for term, scope in positive if any(found.get((term, name)) for name in scope)]
+    for name in SNIPPET_FIELDS:
+        spans = sorted({span for term, scope in positive if name in scope for span in found.get((term, name), ())})
+        if spans:
+            return list(dict.fromkeys(terms)), snippet(analysed[name], spans)
+    return list(dict.fromkeys(terms)), ""
+
+
+def _positive_terms(node: Node, scope: tuple[str, ...], negated: bool) -> list[tuple[Term, tuple[str, ...]]]:
+    if isinstance(node, Term):
+        return [] if negated else [(node, scope)]
+    if isinstance(node, Field):
+        return _positive_terms(node.child, (node.name,), negated)
+    if isinstance(node, Not):
+        return _positive_terms(node.child, scope, not negated)
+    children = node.children if isinstance(node, (And, Or)) else (node.left, node.right)
+    return [found for child in children for found in _positive_terms(child, scope, negated)]
 
 
 def surfaces(result: Trace, analysed: dict[str, Analysed]) -> list[str]:

@@ -30,6 +30,7 @@ from .text import fold, is_caps_abbreviation, words_of
 __all__ = [
     "FIELDS",
     "DEFAULT_FIELDS",
+    "SNIPPET_FIELDS",
     "QueryError",
     "Term",
     "And",
@@ -44,6 +45,8 @@ __all__ = [
 
 FIELDS = ("titel", "tekst", "soort", "commissie")
 DEFAULT_FIELDS = ("titel", "tekst")
+# Where a match's snippet comes from when its rule hits in several fields: the body says most.
+SNIPPET_FIELDS = ("tekst", "titel", "soort", "commissie")
 DEFAULT_NEAR = 10
 MIN_WILDCARD_STEM = 3
 QUOTES = "\"“”„"

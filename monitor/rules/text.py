@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from itertools import accumulate, compress, repeat
 from operator import add
@@ -151,30 +151,40 @@ class Analysed:
 
     `cased` and `lower` are the same buffer before and after lower-casing (same length). Word i
     starts at buffer index `starts[i]`; joined forms live in cells after `primary_end`.
+
+    Only the buffers are built up front: they are all the automaton needs, and most fields of
+    most items hit nothing a rule needs positions for. Word offsets (`starts`, `char_span`) and
+    the words behind each joined form (`cells`) are worked out on first use.
     """
 
-    __slots__ = ("text", "cased", "lower", "primary_end", "_starts", "cells", "cell_starts", "_fstarts", "_lens", "_marks", "_deltas", "_guillemets")
+    __slots__ = ("text", "cased", "lower", "primary_end", "cell_starts", "_folded", "_chain_firsts", "_cells", "_starts", "_fstarts", "_lens", "_marks", "_deltas", "_guillemets")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._guillemets: bool | None = None
         folded, self._marks, self._deltas = _fold_cased(text)
-        words, fstarts = _tokenise(folded)
-        lens = list(map(len, words))
-        self._fstarts = fstarts
-        self._lens = lens
+        self._folded = folded
+        # Word characters stay, everything else becomes a space (same length as `folded`), so
+        # split() gives the words and offsets in `spaced` are offsets in `folded`.
+        spaced = folded.translate(_SPACES) if folded.isascii() else _NON_WORD.sub(" ", folded)
+        words = spaced.split()
         buffer = " " + " ".join(words) + " " if words else " "
         self._starts: list[int] | None = None
+        self._fstarts: list[int] | None = None
+        self._lens: list[int] | None = None
+        self._cells: list[tuple[int, int]] | None = None
         self.primary_end = len(buffer)
-        self.cells: list[tuple[int, int]] = []
         self.cell_starts: list[int] = []
+        # Per cell, the offset in `folded` of its chain's first word: `cells` maps it to a word index.
+        self._chain_firsts: list[tuple[int, int, int]] = []
         if words and ("-" in folded or "/" in folded):
             extra: list[str] = []
             at = len(buffer)
-            for first, last in _chains(folded, fstarts, lens):
-                for a, b in _sub_joins(first, last):
-                    joined = "".join(words[a : b + 1])
-                    self.cells.append((a, b))
+            for chain in _chain_words(folded, spaced):
+                parts = [folded[start:end] for start, end in chain]
+                for a, b in _sub_joins(0, len(parts) - 1):
+                    joined = "".join(parts[a : b + 1])
+                    self._chain_firsts.append((chain[0][0], a, b))
                     self.cell_starts.append(at + 2)
                     extra.append("\x00 " + joined + " ")
                     at += len(joined) + 3
@@ -185,18 +195,40 @@ class Analysed:
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in buffer)
         self.lower = lower
 
+    def _positions(self) -> None:
+        # Where each word starts in `folded` and how long it is (first use of any offset).
+        words, self._fstarts = _tokenise(self._folded)
+        self._lens = list(map(len, words))
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        """Per joined form, the (first, last) words it glues (in `cell_starts` order)."""
+        if self._cells is None:
+            if self._fstarts is None:
+                self._positions()
+            fstarts = self._fstarts
+            self._cells = []
+            for first_start, a, b in self._chain_firsts:
+                first = bisect_left(fstarts, first_start)  # type: ignore[arg-type]
+                self._cells.append((first + a, first + b))
+        return self._cells
+
     # ------------------------------------------------------------ words
 
     @property
     def starts(self) -> list[int]:
         """Where each word starts in the buffer (computed on first use: only hits need it)."""
         if self._starts is None:
+            if self._lens is None:
+                self._positions()
             lens = self._lens
-            self._starts = list(map(add, accumulate(lens, initial=0), range(1, len(lens) + 1)))
+            self._starts = list(map(add, accumulate(lens, initial=0), range(1, len(lens) + 1)))  # type: ignore[arg-type]
         return self._starts
 
     def __len__(self) -> int:
-        return len(self._lens)
+        if self._lens is None:
+            self._positions()
+        return len(self._lens)  # type: ignore[arg-type]
 
     @property
     def guillemets(self) -> bool:
@@ -207,7 +239,7 @@ class Analysed:
 
     def words(self, cased: bool = False) -> list[str]:
         """The words, in order (lower-case unless `cased`)."""
-        if not self._lens:
+        if self.primary_end == 1:
             return []
         return (self.cased if cased else self.lower)[1 : self.primary_end - 1].split(" ")
 
@@ -236,14 +268,18 @@ class Analysed:
 
     def char_span(self, first_word: int, last_word: int) -> tuple[int, int]:
         """Start and end offsets in the original text of words first..last."""
-        start = self._fstarts[first_word]
-        end = self._fstarts[last_word] + self._lens[last_word]
+        if self._fstarts is None:
+            self._positions()
+        start = self._fstarts[first_word]  # type: ignore[index]
+        end = self._fstarts[last_word] + self._lens[last_word]  # type: ignore[index]
         if self._marks is None:
             return start, end
         return self._original(start), max(self._original(end - 1) + 1, self._original(start) + 1)
 
     def word_at(self, offset: int) -> int:
         """The index of the first word that ends after `offset` in the original text."""
+        if self._fstarts is None:
+            self._positions()
         if self._marks is not None:
             # Rare (ligatures, soft hyphens): search on original offsets directly.
             low, high = 0, len(self._fstarts)
@@ -265,8 +301,10 @@ def analyse(text: str) -> Analysed:
     return Analysed(text)
 
 
-def _chains(folded: str, fstarts: list[int], lens: list[int]) -> list[tuple[int, int]]:
-    """Runs of words glued by hyphens or slashes (also a hyphen at a line end): (first, last)."""
+def _chain_words(folded: str, spaced: str) -> list[list[tuple[int, int]]]:
+    """Runs of words glued by hyphens or slashes (also a hyphen at a line end), each as its words'
+    (start, end) offsets. `spaced` is `folded` with every non-word character a space, so a word
+    is found from one of its ends with one C-level find (no word positions needed)."""
     links = []
     for joiner in "-/":
         at = folded.find(joiner)
@@ -275,10 +313,10 @@ def _chains(folded: str, fstarts: list[int], lens: list[int]) -> list[tuple[int,
             at = folded.find(joiner, at + 1)
     if len(links) > 1:
         links.sort()
-    chains: list[tuple[int, int]] = []
+    chains: list[list[tuple[int, int]]] = []
     size = len(folded)
     for at in links:
-        if at == 0 or not folded[at - 1].isalnum():
+        if at == 0 or spaced[at - 1] == " ":  # the joiner must follow a word character
             continue
         after = at + 1
         if after < size and folded[after] in " \t\r\n" and folded[at] == "-":
@@ -286,15 +324,15 @@ def _chains(folded: str, fstarts: list[int], lens: list[int]) -> list[tuple[int,
             if gap is None:
                 continue
             after = gap.end()
-        if after >= size or not folded[after].isalnum():
+        if after >= size or spaced[after] == " ":  # ... and be followed by one
             continue
-        left = bisect_right(fstarts, at - 1) - 1
-        if left < 0 or left + 1 >= len(fstarts) or fstarts[left] + lens[left] != at or fstarts[left + 1] != after:
-            continue
-        if chains and chains[-1][1] == left:
-            chains[-1] = (chains[-1][0], left + 1)
+        left_start = spaced.rfind(" ", 0, at) + 1
+        right_end = spaced.find(" ", after)
+        right = (after, right_end if right_end >= 0 else size)
+        if chains and chains[-1][-1][0] == left_start:  # the previous chain ends in this word
+            chains[-1].append(right)
         else:
-            chains.append((left, left + 1))
+            chains.append([(left_start, at), right])
     return chains
 
 
